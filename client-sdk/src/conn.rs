@@ -1,0 +1,449 @@
+//! The connection's insides: shared state, the frame handler, and the
+//! reader and writer tasks.
+//!
+//! The reader task decodes every frame and hands it to [`Shared::handle_frame`];
+//! everything that must go out (replies, local updates, awareness) goes
+//! through one unbounded channel to the writer task, so frames leave in the
+//! order they were produced.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use rocqet_crdt::protocol::{self, Frame};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message};
+use yrs::sync::Awareness;
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, Transact, Update};
+
+/// Transaction origin marking changes that came from the server, so the
+/// update observer does not send them back.
+pub(crate) const REMOTE_ORIGIN: &str = "rocqet-client/remote";
+
+/// How often the local awareness state is re-sent. y-protocols clients drop
+/// a peer's state after 30 s without renewal; JS renews every 15 s too.
+const AWARENESS_RENEW: Duration = Duration::from_secs(15);
+
+/// Close code used when the server's connection ends without a close frame.
+pub(crate) const CLOSE_ABNORMAL: u16 = 1006;
+
+/// What waiters look at. Cloned out of the watch channel before any check
+/// that touches the doc, so no lock is held across a transaction.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct State {
+    /// The server's SyncStep2 has been applied.
+    pub synced: bool,
+    /// Update and SyncStep2 messages sent (counted only with acks on).
+    pub sent: u64,
+    /// `[8][1]` acks received.
+    pub acked: u64,
+    /// Negative acks received.
+    pub rejected: u64,
+    /// Bumped on every doc or awareness change, to wake `wait_until`.
+    pub changes: u64,
+    /// Close code and reason once the connection has ended.
+    pub closed: Option<(u16, String)>,
+    /// The server's permission-denied reason, if it sent one.
+    pub denied: Option<String>,
+    /// First protocol error from the server's side.
+    pub error: Option<String>,
+}
+
+/// Something for the writer task to do.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    /// Send one binary frame.
+    Frame(Vec<u8>),
+    /// Send a close frame and stop writing.
+    Close(u16, String),
+}
+
+/// State shared by the handle, the doc observer, and both tasks.
+pub(crate) struct Shared {
+    pub doc: Doc,
+    pub awareness: Mutex<Awareness>,
+    pub state: watch::Sender<State>,
+    pub out: mpsc::UnboundedSender<Outgoing>,
+    pub ack: bool,
+}
+
+impl Shared {
+    pub fn new(doc: Doc, ack: bool) -> (Arc<Self>, mpsc::UnboundedReceiver<Outgoing>) {
+        let (out, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            awareness: Mutex::new(Awareness::new(doc.clone())),
+            doc,
+            state: watch::Sender::new(State::default()),
+            out,
+            ack,
+        });
+        (shared, rx)
+    }
+
+    /// Subscribes the update observer under `key`: local changes are sent,
+    /// every change wakes waiters. It holds a `Weak`, so no cycle.
+    pub fn observe_doc(self: &Arc<Self>, key: String) -> Result<(), crate::ClientError> {
+        let weak = Arc::downgrade(self);
+        self.doc
+            .observe_update_v1(key, move |txn, event| {
+                on_doc_update(&weak, txn, &event.update)
+            })
+            .map_err(|e| crate::ClientError::DocBusy(e.to_string()))
+    }
+
+    /// Awareness states of the other clients, sorted by id; states that are
+    /// not valid JSON are skipped.
+    pub fn other_states(&self) -> Vec<(u64, serde_json::Value)> {
+        let me = self.doc.client_id();
+        let awareness = self.awareness();
+        let mut states: Vec<_> = awareness
+            .iter()
+            .filter(|(id, _)| *id != me)
+            .filter_map(|(id, state)| {
+                let json = serde_json::from_str(state.data.as_deref()?).ok()?;
+                Some((id.get(), json))
+            })
+            .collect();
+        states.sort_by_key(|(id, _)| *id);
+        states
+    }
+
+    /// The awareness instance; a poisoned lock is still usable (it only
+    /// guards plain data).
+    pub fn awareness(&self) -> MutexGuard<'_, Awareness> {
+        self.awareness
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a frame; `counts` marks messages the server will ack.
+    /// Sending after the writer stopped is silently dropped: the change
+    /// stays in the local doc and `closed()` tells the caller why.
+    pub fn send(&self, frame: Vec<u8>, counts: bool) {
+        if counts && self.ack {
+            self.state.send_modify(|s| s.sent += 1);
+        }
+        if self.out.send(Outgoing::Frame(frame)).is_err() {
+            tracing::debug!("writer gone; frame not sent");
+        }
+    }
+
+    /// Wakes waiters after a doc or awareness change.
+    pub fn bump(&self) {
+        self.state.send_modify(|s| s.changes += 1);
+    }
+
+    /// Handles one frame from the server. An `Err` means the server broke
+    /// the protocol; the caller records it and closes.
+    pub fn handle_frame(&self, bytes: &[u8]) -> Result<(), String> {
+        let frame = protocol::decode_frame(bytes).map_err(|e| e.to_string())?;
+        match frame {
+            Frame::SyncStep1(sv) => {
+                let diff = self.doc.transact().encode_diff_v1(&sv);
+                self.send(protocol::encode_sync_step2(&diff), true);
+            }
+            Frame::SyncStep2(update) => {
+                self.apply_remote(update)?;
+                self.state.send_modify(|s| s.synced = true);
+            }
+            Frame::Update(update) => self.apply_remote(update)?,
+            Frame::Awareness(update) => {
+                self.awareness()
+                    .apply_update(update)
+                    .map_err(|e| format!("awareness update: {e}"))?;
+                self.bump();
+            }
+            Frame::QueryAwareness => {
+                let update = self.awareness().update();
+                match update {
+                    Ok(update) => self.send(protocol::encode_awareness(&update), false),
+                    Err(e) => tracing::warn!("cannot encode awareness: {e}"),
+                }
+            }
+            Frame::Auth(None) => {}
+            Frame::Auth(Some(reason)) => self.state.send_modify(|s| s.denied = Some(reason)),
+            Frame::Ack(stored) => self.state.send_modify(|s| {
+                s.acked += 1;
+                if !stored {
+                    s.rejected += 1;
+                }
+                if s.acked > s.sent {
+                    tracing::warn!(acked = s.acked, sent = s.sent, "more acks than updates");
+                }
+            }),
+        }
+        Ok(())
+    }
+
+    fn apply_remote(&self, update: &[u8]) -> Result<(), String> {
+        let update = Update::decode_v1(update).map_err(|e| format!("bad update: {e}"))?;
+        self.doc
+            .transact_mut_with(REMOTE_ORIGIN)
+            .apply_update(update)
+            .map_err(|e| format!("cannot apply update: {e}"))
+        // The update observer bumps `changes` when the transaction commits.
+    }
+
+    /// Re-encodes the local awareness state with a fresh clock, if set.
+    fn renewed_awareness(&self) -> Option<Vec<u8>> {
+        let mut awareness = self.awareness();
+        let state = awareness.local_state_raw()?;
+        awareness.set_local_state_raw(state);
+        let me = awareness.client_id();
+        let update = awareness.update_with_clients([me]).ok()?;
+        Some(protocol::encode_awareness(&update))
+    }
+}
+
+/// Reads frames until the connection ends, then records how it ended.
+pub(crate) async fn run_reader<S>(mut stream: S, shared: Arc<Shared>)
+where
+    S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    let closed = loop {
+        let Some(message) = stream.next().await else {
+            break (
+                CLOSE_ABNORMAL,
+                "connection ended without a close frame".to_owned(),
+            );
+        };
+        match message {
+            Ok(Message::Binary(bytes)) => {
+                if let Err(e) = shared.handle_frame(&bytes) {
+                    tracing::warn!("bad frame from server: {e}");
+                    let first = shared.state.borrow().error.is_none();
+                    if first {
+                        shared.state.send_modify(|s| s.error = Some(e));
+                        let _ = shared.out.send(Outgoing::Close(4400, "bad message".into()));
+                    }
+                }
+            }
+            Ok(Message::Text(_)) => tracing::warn!("ignoring text frame from server"),
+            Ok(Message::Close(frame)) => {
+                break match frame {
+                    Some(f) => (u16::from(f.code), f.reason.to_string()),
+                    None => (1005, String::new()),
+                };
+            }
+            // tungstenite answers pings itself.
+            Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
+            Err(e) => break (CLOSE_ABNORMAL, e.to_string()),
+        }
+    };
+    tracing::debug!(code = closed.0, reason = %closed.1, "connection closed");
+    shared.state.send_modify(|s| {
+        s.closed.get_or_insert(closed);
+    });
+}
+
+/// Writes queued frames, renewing awareness now and then, until told to
+/// close or the socket fails.
+pub(crate) async fn run_writer<S>(
+    mut sink: S,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    shared: Arc<Shared>,
+) where
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
+{
+    let start = tokio::time::Instant::now() + AWARENESS_RENEW;
+    let mut renew = tokio::time::interval_at(start, AWARENESS_RENEW);
+    loop {
+        let message = tokio::select! {
+            next = rx.recv() => match next {
+                Some(Outgoing::Frame(bytes)) => Message::Binary(bytes.into()),
+                Some(Outgoing::Close(code, reason)) => {
+                    let frame = CloseFrame { code: CloseCode::from(code), reason: reason.into() };
+                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    return;
+                }
+                None => return,
+            },
+            _ = renew.tick() => match shared.renewed_awareness() {
+                Some(bytes) => Message::Binary(bytes.into()),
+                None => continue,
+            },
+        };
+        if let Err(e) = sink.send(message).await {
+            tracing::debug!("write failed: {e}");
+            return;
+        }
+    }
+}
+
+/// The update observer: sends local changes, wakes waiters on every change.
+fn on_doc_update(shared: &std::sync::Weak<Shared>, txn: &yrs::TransactionMut, update: &[u8]) {
+    let Some(shared) = shared.upgrade() else {
+        return;
+    };
+    let remote = txn
+        .origin()
+        .is_some_and(|o| o.as_ref() == REMOTE_ORIGIN.as_bytes());
+    if !remote {
+        shared.send(protocol::encode_update(update), true);
+    }
+    shared.bump();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yrs::{GetString, Text, WriteTxn};
+
+    fn shared(ack: bool) -> (Arc<Shared>, mpsc::UnboundedReceiver<Outgoing>) {
+        let (shared, rx) = Shared::new(rocqet_crdt::new_doc(), ack);
+        shared.observe_doc("test".into()).expect("observe");
+        (shared, rx)
+    }
+
+    fn doc_with(text: &str) -> Doc {
+        let doc = rocqet_crdt::new_doc();
+        let mut txn = doc.transact_mut();
+        txn.get_or_insert_text("content").insert(&mut txn, 0, text);
+        drop(txn);
+        doc
+    }
+
+    fn text_of(doc: &Doc) -> String {
+        let txn = doc.transact();
+        txn.get_text("content")
+            .map(|t| t.get_string(&txn))
+            .unwrap_or_default()
+    }
+
+    fn next_frame(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> Vec<u8> {
+        match rx.try_recv() {
+            Ok(Outgoing::Frame(bytes)) => bytes,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+
+    fn full_update(doc: &Doc) -> Vec<u8> {
+        doc.transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default())
+    }
+
+    #[test]
+    fn answers_sync_step1_with_the_missing_state() {
+        let (shared, mut rx) = shared(true);
+        let mut txn = shared.doc.transact_mut();
+        txn.get_or_insert_text("content").insert(&mut txn, 0, "abc");
+        drop(txn);
+        let _local_update = next_frame(&mut rx);
+
+        let empty = yrs::StateVector::default();
+        shared
+            .handle_frame(&protocol::encode_sync_step1(&empty))
+            .expect("step1");
+
+        let reply = next_frame(&mut rx);
+        let Ok(Frame::SyncStep2(diff)) = protocol::decode_frame(&reply) else {
+            panic!("expected SyncStep2, got {reply:?}");
+        };
+        let server = rocqet_crdt::new_doc();
+        let update = Update::decode_v1(diff).expect("update");
+        server.transact_mut().apply_update(update).expect("apply");
+        assert_eq!(text_of(&server), "abc");
+        // The local update and the SyncStep2 both await an ack.
+        assert_eq!(shared.state.borrow().sent, 2);
+    }
+
+    #[test]
+    fn sync_step2_applies_and_marks_synced_without_echo() {
+        let (shared, mut rx) = shared(false);
+        let server = doc_with("from server");
+        let frame = protocol::encode_sync_step2(&full_update(&server));
+        shared.handle_frame(&frame).expect("step2");
+        assert_eq!(text_of(&shared.doc), "from server");
+        assert!(shared.state.borrow().synced);
+        assert!(
+            rx.try_recv().is_err(),
+            "remote changes must not be sent back"
+        );
+    }
+
+    #[test]
+    fn local_edits_are_sent_as_updates() {
+        let (shared, mut rx) = shared(false);
+        let mut txn = shared.doc.transact_mut();
+        txn.get_or_insert_text("content").insert(&mut txn, 0, "hi");
+        drop(txn);
+        let frame = next_frame(&mut rx);
+        let Ok(Frame::Update(update)) = protocol::decode_frame(&frame) else {
+            panic!("expected Update, got {frame:?}");
+        };
+        let other = rocqet_crdt::new_doc();
+        other
+            .transact_mut()
+            .apply_update(Update::decode_v1(update).expect("decode"))
+            .expect("apply");
+        assert_eq!(text_of(&other), "hi");
+        // Without acks nothing is counted.
+        assert_eq!(shared.state.borrow().sent, 0);
+    }
+
+    #[test]
+    fn acks_count_down_and_negative_acks_are_recorded() {
+        let (shared, _rx) = shared(true);
+        shared.send(protocol::encode_update(&[0, 0]), true);
+        shared.send(protocol::encode_update(&[0, 0]), true);
+        shared.handle_frame(&protocol::ACK_FRAME).expect("ack");
+        shared.handle_frame(&[protocol::MSG_ACK, 0]).expect("nack");
+        let state = shared.state.borrow();
+        assert_eq!((state.sent, state.acked, state.rejected), (2, 2, 1));
+    }
+
+    #[test]
+    fn awareness_of_others_is_listed_and_queries_are_answered() {
+        let (shared, mut rx) = shared(false);
+        let peer = Awareness::new(rocqet_crdt::new_doc());
+        let mut peer = peer;
+        peer.set_local_state(serde_json::json!({"name": "Ada"}))
+            .expect("set");
+        let update = peer.update().expect("update");
+        shared
+            .handle_frame(&protocol::encode_awareness(&update))
+            .expect("awareness");
+        let peer_id = peer.client_id().get();
+        assert_eq!(
+            shared.other_states(),
+            vec![(peer_id, serde_json::json!({"name": "Ada"}))]
+        );
+
+        shared
+            .handle_frame(&protocol::encode_query_awareness())
+            .expect("query");
+        let reply = next_frame(&mut rx);
+        assert!(matches!(
+            protocol::decode_frame(&reply),
+            Ok(Frame::Awareness(_))
+        ));
+    }
+
+    #[test]
+    fn permission_denied_is_recorded() {
+        let (shared, _rx) = shared(false);
+        let mut frame = vec![2, 0, 6];
+        frame.extend_from_slice(b"nope!!");
+        shared.handle_frame(&frame).expect("auth");
+        assert_eq!(shared.state.borrow().denied.as_deref(), Some("nope!!"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let (shared, _rx) = shared(false);
+        for frame in [
+            &[][..],
+            &[0],
+            &[0, 2],
+            &[0, 2, 5, 1],
+            &[0, 2, 2, 255, 255],
+            &[99, 1, 2],
+        ] {
+            assert!(shared.handle_frame(frame).is_err(), "{frame:?} accepted");
+        }
+        assert!(!shared.state.borrow().synced);
+    }
+}

@@ -1,0 +1,51 @@
+//! Rebuilding a document's CRDT from its stored snapshot and update log.
+
+use rocqet_crdt::DocKind;
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, Transact, Update};
+
+use crate::ids::DocId;
+use crate::store::{Store, StoreResult};
+
+/// A document read back from the store, ready to become a room.
+pub struct Loaded {
+    pub kind: DocKind,
+    pub doc: Doc,
+    /// Bytes of stored state, the basis of the document size limit.
+    pub stored_bytes: usize,
+    pub last_seq: i64,
+    /// Log rows on top of the snapshot; many means it is time to compact.
+    pub tail_len: usize,
+}
+
+/// Reads and applies the snapshot and log tail. A row that fails to decode is logged
+/// and skipped rather than making the whole document unreadable.
+pub async fn load(store: &dyn Store, id: DocId) -> StoreResult<Loaded> {
+    let record = store.document(id).await?;
+    let state = store.load_state(id).await?;
+    let doc = rocqet_crdt::new_doc();
+    let mut stored_bytes = 0;
+    {
+        let mut txn = doc.transact_mut();
+        let parts = std::iter::once(&state.snapshot).chain(state.updates.iter());
+        for (index, bytes) in parts.enumerate() {
+            stored_bytes += bytes.len();
+            if bytes.is_empty() {
+                continue;
+            }
+            let applied = Update::decode_v1(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|update| txn.apply_update(update).map_err(|e| e.to_string()));
+            if let Err(error) = applied {
+                tracing::error!(doc = %id, index, %error, "skipping unreadable stored update");
+            }
+        }
+    }
+    Ok(Loaded {
+        kind: record.kind,
+        doc,
+        stored_bytes,
+        last_seq: state.last_seq,
+        tail_len: state.updates.len(),
+    })
+}

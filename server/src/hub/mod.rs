@@ -1,0 +1,330 @@
+//! The hub: loaded documents (rooms), their connections, and the persister.
+//!
+//! `Hub` is the only way in: it loads a room on first use, retries when it
+//! catches a room in the middle of unloading, and ticks every room for
+//! housekeeping. Tests call [`Hub::sweep`] after moving an injected clock.
+
+pub mod close;
+mod load;
+pub mod outbox;
+pub mod persister;
+mod presence;
+pub mod room;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use tokio::sync::{mpsc, oneshot};
+use yrs::StateVector;
+
+use crate::clock::SharedClock;
+use crate::config::Limits;
+use crate::ids::DocId;
+use crate::store::{Store, StoreError};
+use persister::Persister;
+pub use room::{ConnId, Member};
+use room::{Room, RoomCommand};
+
+/// Commands a room can queue before senders wait; bounds memory under a flood.
+const ROOM_MAILBOX: usize = 1024;
+/// How often a caller retries when it meets a room that is unloading.
+const GONE_RETRIES: usize = 5;
+
+/// What the hub can fail with.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HubError {
+    /// The document does not exist or is deleted.
+    #[error("document not found")]
+    NotFound,
+    /// The store failed while loading or saving.
+    #[error("store: {0}")]
+    Store(Arc<StoreError>),
+    /// A patch was invalid.
+    #[error("crdt: {0}")]
+    Crdt(Arc<rocqet_crdt::CrdtError>),
+    /// The document would grow past its size limit.
+    #[error("document too large")]
+    TooLarge,
+    /// The document already has as many connections as allowed.
+    #[error("too many connections on this document")]
+    TooManyConnections,
+    /// The server is shutting down.
+    #[error("shutting down")]
+    ShuttingDown,
+    /// The room unloaded while the request was queued; retrying loads it again.
+    #[error("room unloaded")]
+    Gone,
+}
+
+impl From<StoreError> for HubError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => HubError::NotFound,
+            other => HubError::Store(Arc::new(other)),
+        }
+    }
+}
+
+impl From<rocqet_crdt::CrdtError> for HubError {
+    fn from(e: rocqet_crdt::CrdtError) -> Self {
+        HubError::Crdt(Arc::new(e))
+    }
+}
+
+/// What every room shares.
+pub struct HubContext {
+    pub store: Arc<dyn Store>,
+    pub persister: Persister,
+    pub clock: SharedClock,
+    pub limits: Limits,
+    rooms: DashMap<DocId, RoomHandle>,
+}
+
+impl HubContext {
+    /// Removes a room from the registry if it is still the given generation.
+    fn forget_room(&self, id: DocId, generation: u64) {
+        self.rooms
+            .remove_if(&id, |_, handle| handle.generation == generation);
+    }
+}
+
+/// A sender to one room, tagged so a stale handle never removes its successor.
+#[derive(Clone, Debug)]
+pub struct RoomHandle {
+    tx: mpsc::Sender<RoomCommand>,
+    generation: u64,
+}
+
+impl RoomHandle {
+    /// Hands a frame to the room, waiting when its mailbox is full (backpressure on the reader).
+    pub async fn frame(&self, conn: ConnId, frame: Bytes) -> bool {
+        self.tx
+            .send(RoomCommand::Frame { conn, frame })
+            .await
+            .is_ok()
+    }
+
+    /// Tells the room the connection is gone.
+    pub async fn leave(&self, conn: ConnId) {
+        let _ = self.tx.send(RoomCommand::Leave { conn }).await;
+    }
+}
+
+/// The registry of rooms.
+#[derive(Clone)]
+pub struct Hub {
+    ctx: Arc<HubContext>,
+    next_generation: Arc<AtomicU64>,
+    next_conn: Arc<AtomicU64>,
+    shutting_down: Arc<AtomicBool>,
+}
+
+impl Hub {
+    /// A hub over `store`, writing through `persister`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        persister: Persister,
+        clock: SharedClock,
+        limits: Limits,
+    ) -> Self {
+        let ctx = HubContext {
+            store,
+            persister,
+            clock,
+            limits,
+            rooms: DashMap::new(),
+        };
+        Self {
+            ctx: Arc::new(ctx),
+            next_generation: Arc::default(),
+            next_conn: Arc::new(AtomicU64::new(1)),
+            shutting_down: Arc::default(),
+        }
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The room for `id`, spawning it (and loading the document) if none is running.
+    fn room(&self, id: DocId) -> RoomHandle {
+        self.ctx
+            .rooms
+            .entry(id)
+            .or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(ROOM_MAILBOX);
+                let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(Room::run(id, generation, self.ctx.clone(), rx));
+                RoomHandle { tx, generation }
+            })
+            .clone()
+    }
+
+    /// Sends a command built by `make`, retrying while the room it meets is unloading.
+    async fn ask<T>(
+        &self,
+        id: DocId,
+        make: impl Fn(oneshot::Sender<Result<T, HubError>>) -> RoomCommand,
+    ) -> Result<T, HubError> {
+        for _ in 0..GONE_RETRIES {
+            if self.shutting_down.load(Ordering::Acquire) {
+                return Err(HubError::ShuttingDown);
+            }
+            let handle = self.room(id);
+            let (reply, answer) = oneshot::channel();
+            if handle.tx.send(make(reply)).await.is_err() {
+                self.ctx.forget_room(id, handle.generation);
+                continue;
+            }
+            match answer.await {
+                Ok(Err(HubError::Gone)) | Err(_) => continue,
+                Ok(result) => return result,
+            }
+        }
+        Err(HubError::Gone)
+    }
+
+    /// Joins a connection to a document's room, loading it if needed.
+    pub async fn join(
+        &self,
+        id: DocId,
+        member: impl Fn() -> Member,
+    ) -> Result<RoomHandle, HubError> {
+        for _ in 0..GONE_RETRIES {
+            if self.shutting_down.load(Ordering::Acquire) {
+                return Err(HubError::ShuttingDown);
+            }
+            let handle = self.room(id);
+            let (reply, answer) = oneshot::channel();
+            if handle
+                .tx
+                .send(RoomCommand::Join {
+                    member: member(),
+                    reply,
+                })
+                .await
+                .is_err()
+            {
+                self.ctx.forget_room(id, handle.generation);
+                continue;
+            }
+            match answer.await {
+                Ok(Ok(())) => return Ok(handle),
+                Ok(Err(HubError::Gone)) | Err(_) => continue,
+                Ok(Err(error)) => return Err(error),
+            }
+        }
+        Err(HubError::Gone)
+    }
+
+    /// Applies a REST patch through the live room, so open editors see it.
+    pub async fn patch(
+        &self,
+        id: DocId,
+        patch: serde_json::Value,
+    ) -> Result<serde_json::Value, HubError> {
+        self.ask(id, |reply| RoomCommand::Patch {
+            patch: patch.clone(),
+            reply,
+        })
+        .await
+    }
+
+    /// The live content if the document is loaded, without loading it.
+    pub async fn read_if_loaded(&self, id: DocId) -> Option<serde_json::Value> {
+        let handle = self.ctx.rooms.get(&id)?.clone();
+        let (reply, answer) = oneshot::channel();
+        handle.tx.send(RoomCommand::Read { reply }).await.ok()?;
+        answer.await.ok()
+    }
+
+    /// Full state and state vector of a document, loading it if needed.
+    pub async fn snapshot(&self, id: DocId) -> Result<(Vec<u8>, StateVector), HubError> {
+        self.ask(id, |reply| RoomCommand::Snapshot { reply }).await
+    }
+
+    /// Closes a deleted document's connections with 4410 and drops its room.
+    pub async fn close_document(&self, id: DocId) {
+        let Some(handle) = self.ctx.rooms.get(&id).map(|h| h.clone()) else {
+            return;
+        };
+        let (reply, answer) = oneshot::channel();
+        let command = RoomCommand::Close {
+            code: close::DELETED,
+            reason: "document deleted",
+            reply,
+        };
+        if handle.tx.send(command).await.is_ok() {
+            let _ = answer.await;
+        }
+    }
+
+    /// Ticks every room once (awareness expiry, JSON saves, idle unload) and waits for all of them.
+    pub async fn sweep(&self) {
+        let handles: Vec<RoomHandle> = self.ctx.rooms.iter().map(|e| e.value().clone()).collect();
+        let mut answers = Vec::with_capacity(handles.len());
+        for handle in handles {
+            let (reply, answer) = oneshot::channel();
+            if handle
+                .tx
+                .send(RoomCommand::Tick { reply: Some(reply) })
+                .await
+                .is_ok()
+            {
+                answers.push(answer);
+            }
+        }
+        for answer in answers {
+            let _ = answer.await;
+        }
+    }
+
+    /// Loaded rooms right now.
+    pub fn room_count(&self) -> usize {
+        self.ctx.rooms.len()
+    }
+
+    /// Is this document loaded?
+    pub fn is_loaded(&self, id: DocId) -> bool {
+        self.ctx.rooms.contains_key(&id)
+    }
+
+    /// Refuses new work, flushes every room and closes its connections with 1001.
+    pub async fn shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+        let handles: Vec<RoomHandle> = self.ctx.rooms.iter().map(|e| e.value().clone()).collect();
+        let mut answers = Vec::with_capacity(handles.len());
+        for handle in handles {
+            let (reply, answer) = oneshot::channel();
+            let command = RoomCommand::Close {
+                code: close::SHUTTING_DOWN,
+                reason: "server shutting down",
+                reply,
+            };
+            if handle.tx.send(command).await.is_ok() {
+                answers.push(answer);
+            }
+        }
+        for answer in answers {
+            let _ = answer.await;
+        }
+    }
+
+    /// The store behind the hub.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.ctx.store
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.ctx.limits
+    }
+
+    /// Updates waiting in the persister.
+    pub fn persist_queue_depth(&self) -> u64 {
+        self.ctx.persister.depth()
+    }
+}

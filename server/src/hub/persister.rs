@@ -1,0 +1,222 @@
+//! The write-behind queue: group-commits updates to `doc_updates`, then acks them.
+//!
+//! Updates are sharded by document so one document never has more than one
+//! flush in flight and its acks stay in order; each shard gathers whatever
+//! arrives within the batch window and writes it in one transaction. An
+//! update that fails to store is retried, never dropped: it is already live
+//! in its room, and its sender was not acked, so nothing acked is ever lost.
+
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::hub::outbox::Outbox;
+use crate::ids::DocId;
+use crate::store::{PendingUpdate, Store};
+
+/// Most updates written in one transaction; bounds statement size and commit latency.
+const MAX_BATCH: usize = 512;
+/// Retry delays while the database is unreachable.
+const RETRY_MIN: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// One room's view of its updates in the queue.
+#[derive(Debug, Default)]
+pub struct PersistProgress {
+    inflight: AtomicU64,
+    through_seq: AtomicI64,
+    idle: Notify,
+}
+
+impl PersistProgress {
+    /// A progress starting after `last_seq`, the newest row already in the log.
+    pub fn new(last_seq: i64) -> Self {
+        Self {
+            through_seq: AtomicI64::new(last_seq),
+            ..Self::default()
+        }
+    }
+
+    /// Updates queued but not yet committed.
+    pub fn inflight(&self) -> u64 {
+        self.inflight.load(Ordering::Acquire)
+    }
+
+    /// Highest log seq committed for this document.
+    pub fn through_seq(&self) -> i64 {
+        self.through_seq.load(Ordering::Acquire)
+    }
+
+    /// Resolves once nothing is in flight.
+    pub async fn wait_idle(&self) {
+        loop {
+            let notified = self.idle.notified();
+            if self.inflight() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// One queued item: an update to store (or `None` for an ack-only marker that keeps ack order).
+#[derive(Debug)]
+pub struct PersistItem {
+    pub doc_id: DocId,
+    pub data: Option<Bytes>,
+    /// The sender's outbox when it asked for acks.
+    pub ack: Option<Arc<Outbox>>,
+    pub progress: Arc<PersistProgress>,
+}
+
+/// Handle to the persister shards.
+#[derive(Debug, Clone)]
+pub struct Persister {
+    shards: Arc<[mpsc::UnboundedSender<PersistItem>]>,
+    depth: Arc<AtomicU64>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl Persister {
+    /// Starts `shards` writer tasks over `store`; they stop once every handle is dropped and the queue is drained.
+    pub fn start(
+        store: Arc<dyn Store>,
+        shards: usize,
+        window: Duration,
+    ) -> (Self, Vec<JoinHandle<()>>) {
+        let depth = Arc::new(AtomicU64::new(0));
+        let mut senders = Vec::new();
+        let mut tasks = Vec::new();
+        for _ in 0..shards.max(1) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            senders.push(tx);
+            tasks.push(tokio::spawn(run_shard(
+                store.clone(),
+                rx,
+                window,
+                depth.clone(),
+            )));
+        }
+        let persister = Self {
+            shards: senders.into(),
+            depth,
+            hasher: Default::default(),
+        };
+        (persister, tasks)
+    }
+
+    /// Queues an item without waiting; returns false only when the persister has stopped.
+    pub fn enqueue(&self, item: PersistItem) -> bool {
+        let shard = (self.hasher.hash_one(item.doc_id) % self.shards.len() as u64) as usize;
+        item.progress.inflight.fetch_add(1, Ordering::AcqRel);
+        let depth = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
+        metrics::gauge!("rocqet_persist_queue_depth").set(depth as f64);
+        match self.shards[shard].send(item) {
+            Ok(()) => true,
+            Err(mpsc::error::SendError(item)) => {
+                self.depth.fetch_sub(1, Ordering::Relaxed);
+                finish(&item.progress, None);
+                false
+            }
+        }
+    }
+
+    /// Items queued across all shards.
+    pub fn depth(&self) -> u64 {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+fn finish(progress: &PersistProgress, seq: Option<i64>) {
+    if let Some(seq) = seq {
+        progress.through_seq.fetch_max(seq, Ordering::AcqRel);
+    }
+    if progress.inflight.fetch_sub(1, Ordering::AcqRel) == 1 {
+        progress.idle.notify_waiters();
+    }
+}
+
+async fn run_shard(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::UnboundedReceiver<PersistItem>,
+    window: Duration,
+    depth: Arc<AtomicU64>,
+) {
+    let mut batch: Vec<PersistItem> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        gather(&mut rx, &mut batch, window).await;
+        commit(&*store, &batch).await;
+        depth.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        metrics::gauge!("rocqet_persist_queue_depth").set(depth.load(Ordering::Relaxed) as f64);
+        batch.clear();
+    }
+}
+
+/// Collects what is already queued, then waits out the window for stragglers.
+async fn gather(
+    rx: &mut mpsc::UnboundedReceiver<PersistItem>,
+    batch: &mut Vec<PersistItem>,
+    window: Duration,
+) {
+    let deadline = tokio::time::Instant::now() + window;
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(item) => batch.push(item),
+            Err(_) => match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(item)) => batch.push(item),
+                Ok(None) | Err(_) => break,
+            },
+        }
+    }
+}
+
+/// Writes one batch, retrying until it is stored, then releases its acks in order.
+async fn commit(store: &dyn Store, batch: &[PersistItem]) {
+    let rows: Vec<PendingUpdate> = batch
+        .iter()
+        .filter_map(|item| {
+            item.data.as_ref().map(|data| PendingUpdate {
+                doc_id: item.doc_id,
+                data: data.clone(),
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    if !rows.is_empty() {
+        let mut delay = RETRY_MIN;
+        loop {
+            let started = Instant::now();
+            match store.append_updates(&rows).await {
+                Ok(written) => {
+                    metrics::histogram!("rocqet_persist_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    seqs = written;
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, rows = rows.len(), "persisting updates failed; retrying");
+                    metrics::counter!("rocqet_persist_retries_total").increment(1);
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+    metrics::counter!("rocqet_updates_persisted_total").increment(rows.len() as u64);
+    for item in batch {
+        let seq = seqs
+            .iter()
+            .find(|(id, _)| *id == item.doc_id)
+            .map(|(_, seq)| *seq);
+        if let Some(outbox) = &item.ack {
+            outbox.push(Bytes::from_static(&rocqet_crdt::protocol::ACK_FRAME));
+        }
+        finish(&item.progress, seq);
+    }
+}

@@ -1,0 +1,122 @@
+//! Awareness bookkeeping for a room: who owns which awareness client ids,
+//! removal on disconnect, and expiry of states nobody renewed.
+
+use yrs::block::ClientID;
+use yrs::sync::{Awareness, AwarenessUpdate};
+
+use crate::clock::Millis;
+
+/// y-protocols' `outdatedTimeout`: clients renew every 15 s, so 30 s of silence means gone.
+/// yrs keeps the timestamps but does not expire states by itself.
+pub const STALE_AFTER_MS: Millis = 30_000;
+
+/// The awareness client ids a connection has announced with a non-null state.
+pub fn claimed_clients(update: &AwarenessUpdate) -> impl Iterator<Item = ClientID> + '_ {
+    update
+        .clients
+        .iter()
+        .filter(|(_, entry)| &*entry.json != "null")
+        .map(|(id, _)| *id)
+}
+
+/// Removes the given clients' states and returns the update announcing it, if any was live.
+pub fn remove_clients(awareness: &mut Awareness, clients: &[ClientID]) -> Option<AwarenessUpdate> {
+    let live: Vec<ClientID> = clients
+        .iter()
+        .copied()
+        .filter(|id| {
+            awareness
+                .iter()
+                .any(|(c, state)| c == *id && state.data.is_some())
+        })
+        .collect();
+    if live.is_empty() {
+        return None;
+    }
+    for id in &live {
+        awareness.remove_state(*id);
+    }
+    awareness.update_with_clients(live).ok()
+}
+
+/// Drops states not renewed within [`STALE_AFTER_MS`] and returns the announcing update.
+pub fn expire_stale(awareness: &mut Awareness, now: Millis) -> Option<AwarenessUpdate> {
+    let stale: Vec<ClientID> = awareness
+        .iter()
+        .filter(|(_, state)| {
+            state.data.is_some() && now.saturating_sub(state.last_updated) >= STALE_AFTER_MS
+        })
+        .map(|(id, _)| id)
+        .collect();
+    remove_clients(awareness, &stale)
+}
+
+/// The full awareness state, for a joining or querying client; `None` when nobody has one.
+pub fn full_state(awareness: &Awareness) -> Option<AwarenessUpdate> {
+    let update = awareness.update().ok()?;
+    (!update.clients.is_empty()).then_some(update)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use yrs::sync::awareness::AwarenessUpdateEntry;
+
+    use super::*;
+
+    fn update(client: u64, clock: u32, json: &str) -> AwarenessUpdate {
+        let mut clients = std::collections::HashMap::new();
+        clients.insert(
+            ClientID::new(client),
+            AwarenessUpdateEntry {
+                clock,
+                json: json.into(),
+            },
+        );
+        AwarenessUpdate { clients }
+    }
+
+    fn awareness_at(now: Arc<AtomicU64>) -> Awareness {
+        Awareness::with_clock(yrs::Doc::new(), move || now.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn expires_only_states_older_than_thirty_seconds() {
+        let now = Arc::new(AtomicU64::new(1_000));
+        let mut awareness = awareness_at(now.clone());
+        awareness.apply_update(update(1, 1, r#"{"a":1}"#)).unwrap();
+        now.store(20_000, Ordering::SeqCst);
+        awareness.apply_update(update(2, 1, r#"{"b":1}"#)).unwrap();
+        now.store(31_000, Ordering::SeqCst);
+        let removed = expire_stale(&mut awareness, 31_000).unwrap();
+        assert_eq!(removed.clients.len(), 1);
+        assert!(removed.clients.contains_key(&ClientID::new(1)));
+        assert!(
+            full_state(&awareness)
+                .unwrap()
+                .clients
+                .contains_key(&ClientID::new(2))
+        );
+    }
+
+    #[test]
+    fn removal_announces_null_with_a_newer_clock() {
+        let now = Arc::new(AtomicU64::new(0));
+        let mut awareness = awareness_at(now);
+        awareness.apply_update(update(7, 3, r#"{"x":1}"#)).unwrap();
+        let removed = remove_clients(&mut awareness, &[ClientID::new(7)]).unwrap();
+        let entry = &removed.clients[&ClientID::new(7)];
+        assert_eq!(&*entry.json, "null");
+        assert_eq!(entry.clock, 4);
+        assert!(remove_clients(&mut awareness, &[ClientID::new(7)]).is_none());
+        assert!(full_state(&awareness).is_none());
+    }
+
+    #[test]
+    fn null_entries_are_not_claimed() {
+        let u = update(9, 1, "null");
+        assert_eq!(claimed_clients(&u).count(), 0);
+    }
+}

@@ -1,0 +1,564 @@
+//! A room: one task per loaded document, owning its `yrs::Doc` and `Awareness`.
+//!
+//! Everything that touches the document goes through the room's mailbox, so
+//! no lock or transaction is ever held across an `.await`. Outgoing frames are
+//! encoded once and pushed as shared `Bytes` into each connection's outbox.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use rocqet_crdt::DocKind;
+use rocqet_crdt::protocol::{self, Frame};
+use tokio::sync::{mpsc, oneshot};
+use yrs::block::ClientID;
+use yrs::sync::Awareness;
+use yrs::updates::decoder::Decode;
+use yrs::{ReadTxn, StateVector, Transact, Update};
+
+use super::persister::{PersistItem, PersistProgress};
+use super::{HubContext, HubError, close, load, presence};
+use crate::clock::{AwarenessClock, Millis};
+use crate::hub::outbox::Outbox;
+use crate::ids::DocId;
+
+/// A connection's identity within the hub.
+pub type ConnId = u64;
+
+/// A v1 update with no structs and no deletions: nothing to store or fan out.
+const EMPTY_UPDATE: &[u8] = &[0, 0];
+/// Compact the stored log once this many rows sit on top of the snapshot.
+const COMPACT_AFTER_ROWS: usize = 2_000;
+
+/// A connection joining a room.
+#[derive(Debug)]
+pub struct Member {
+    pub id: ConnId,
+    pub outbox: Arc<Outbox>,
+    /// Send `[8][1]` after each of its updates is durably stored.
+    pub wants_ack: bool,
+    /// Viewers: updates are refused, awareness is relayed.
+    pub read_only: bool,
+}
+
+struct Joined {
+    member: Member,
+    awareness_clients: Vec<ClientID>,
+    told_read_only: bool,
+}
+
+/// What a room can be asked to do.
+#[derive(Debug)]
+pub enum RoomCommand {
+    /// Add a connection; the room sends it SyncStep1 and the current awareness.
+    Join {
+        member: Member,
+        reply: oneshot::Sender<Result<(), HubError>>,
+    },
+    /// A binary frame from a joined connection.
+    Frame { conn: ConnId, frame: Bytes },
+    /// A connection went away.
+    Leave { conn: ConnId },
+    /// Apply a partial JSON change (REST PATCH) as a CRDT edit; replies with the new content.
+    Patch {
+        patch: serde_json::Value,
+        reply: oneshot::Sender<Result<serde_json::Value, HubError>>,
+    },
+    /// The current content as JSON.
+    Read {
+        reply: oneshot::Sender<serde_json::Value>,
+    },
+    /// The full state and state vector, for tests and tools.
+    Snapshot {
+        reply: oneshot::Sender<Result<(Vec<u8>, StateVector), HubError>>,
+    },
+    /// Periodic housekeeping: expire awareness, save JSON, unload when idle.
+    Tick { reply: Option<oneshot::Sender<()>> },
+    /// Flush and close every connection with `code`, then stop.
+    Close {
+        code: u16,
+        reason: &'static str,
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// The room task's state.
+pub struct Room {
+    id: DocId,
+    kind: DocKind,
+    generation: u64,
+    awareness: Awareness,
+    members: HashMap<ConnId, Joined>,
+    ctx: Arc<HubContext>,
+    progress: Arc<PersistProgress>,
+    doc_bytes: usize,
+    rows_since_compact: usize,
+    empty_since: Option<Millis>,
+    json_dirty: bool,
+    /// Serialises background JSON saves so an older one never lands after a newer one.
+    save_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Set when yrs panicked mid-apply: the room reloads from the store (which never
+    /// saw the bad update) and clients resync, their unacked edits coming back with them.
+    poisoned: bool,
+}
+
+impl Room {
+    /// Loads the document and serves the mailbox until the room unloads or closes.
+    pub async fn run(
+        id: DocId,
+        generation: u64,
+        ctx: Arc<HubContext>,
+        mut rx: mpsc::Receiver<RoomCommand>,
+    ) {
+        let loaded = match load::load(&*ctx.store, id).await {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                let error = HubError::from(error);
+                if !matches!(error, HubError::NotFound) {
+                    tracing::error!(doc = %id, %error, "loading document failed");
+                }
+                ctx.forget_room(id, generation);
+                refuse_all(&mut rx, &error);
+                return;
+            }
+        };
+        let awareness = Awareness::with_clock(loaded.doc, AwarenessClock(ctx.clock.clone()));
+        let mut room = Room {
+            id,
+            kind: loaded.kind,
+            generation,
+            awareness,
+            members: HashMap::new(),
+            progress: Arc::new(PersistProgress::new(loaded.last_seq)),
+            doc_bytes: loaded.stored_bytes,
+            rows_since_compact: loaded.tail_len,
+            empty_since: Some(ctx.clock.now_ms()),
+            json_dirty: false,
+            save_lock: Arc::default(),
+            poisoned: false,
+            ctx,
+        };
+        metrics::gauge!("rocqet_rooms").increment(1.0);
+        room.serve(&mut rx).await;
+        metrics::gauge!("rocqet_rooms").decrement(1.0);
+        refuse_all(&mut rx, &HubError::Gone);
+    }
+
+    async fn serve(&mut self, rx: &mut mpsc::Receiver<RoomCommand>) {
+        while let Some(command) = rx.recv().await {
+            match command {
+                RoomCommand::Join { member, reply } => {
+                    let _ = reply.send(self.join(member));
+                }
+                RoomCommand::Frame { conn, frame } => {
+                    self.frame(conn, frame);
+                    if self.poisoned {
+                        self.reload().await;
+                        return;
+                    }
+                }
+                RoomCommand::Leave { conn } => self.leave(conn),
+                RoomCommand::Patch { patch, reply } => {
+                    let _ = reply.send(self.patch(&patch));
+                }
+                RoomCommand::Read { reply } => {
+                    let _ = reply.send(rocqet_crdt::materialise(self.awareness.doc(), self.kind));
+                }
+                RoomCommand::Snapshot { reply } => {
+                    let txn = self.awareness.doc().transact();
+                    let _ = reply.send(Ok((
+                        txn.encode_state_as_update_v1(&StateVector::default()),
+                        txn.state_vector(),
+                    )));
+                }
+                RoomCommand::Tick { reply } => {
+                    let unload = self.tick();
+                    if unload && self.unload(rx).await {
+                        if let Some(reply) = reply {
+                            let _ = reply.send(());
+                        }
+                        return;
+                    }
+                    if let Some(reply) = reply {
+                        let _ = reply.send(());
+                    }
+                }
+                RoomCommand::Close {
+                    code,
+                    reason,
+                    reply,
+                } => {
+                    self.flush().await;
+                    for joined in self.members.values() {
+                        joined.member.outbox.close(code, reason);
+                    }
+                    self.members.clear();
+                    self.ctx.forget_room(self.id, self.generation);
+                    let _ = reply.send(());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn join(&mut self, member: Member) -> Result<(), HubError> {
+        if self.members.len() >= self.ctx.limits.max_conns_per_doc {
+            return Err(HubError::TooManyConnections);
+        }
+        let sv = self.awareness.doc().transact().state_vector();
+        member
+            .outbox
+            .push(Bytes::from(protocol::encode_sync_step1(&sv)));
+        if let Some(update) = presence::full_state(&self.awareness) {
+            member
+                .outbox
+                .push(Bytes::from(protocol::encode_awareness(&update)));
+        }
+        self.empty_since = None;
+        self.members.insert(
+            member.id,
+            Joined {
+                member,
+                awareness_clients: Vec::new(),
+                told_read_only: false,
+            },
+        );
+        Ok(())
+    }
+
+    fn leave(&mut self, conn: ConnId) {
+        let Some(joined) = self.members.remove(&conn) else {
+            return;
+        };
+        if let Some(update) =
+            presence::remove_clients(&mut self.awareness, &joined.awareness_clients)
+        {
+            self.broadcast(Bytes::from(protocol::encode_awareness(&update)), None);
+        }
+        if self.members.is_empty() {
+            self.empty_since = Some(self.ctx.clock.now_ms());
+        }
+    }
+
+    /// Closes one connection for bad input; nobody else notices.
+    fn reject(&mut self, conn: ConnId, code: u16, reason: &'static str) {
+        if let Some(joined) = self.members.get(&conn) {
+            tracing::info!(doc = %self.id, conn, code, reason, "closing connection");
+            joined.member.outbox.close(code, reason);
+        }
+        self.leave(conn);
+    }
+
+    fn frame(&mut self, conn: ConnId, frame: Bytes) {
+        if !self.members.contains_key(&conn) {
+            return;
+        }
+        let started = Instant::now();
+        match decode(&frame) {
+            Err(()) => self.reject(conn, close::BAD_MESSAGE, "malformed message"),
+            Ok(Frame::SyncStep1(sv)) => {
+                let update = self
+                    .awareness
+                    .doc()
+                    .transact()
+                    .encode_state_as_update_v1(&sv);
+                self.send_to(conn, Bytes::from(protocol::encode_sync_step2(&update)));
+            }
+            Ok(Frame::SyncStep2(update)) => {
+                let update = frame.slice_ref(update);
+                self.client_update(conn, update, None, started);
+            }
+            Ok(Frame::Update(update)) => {
+                let update = frame.slice_ref(update);
+                self.client_update(conn, update, Some(frame.clone()), started);
+            }
+            Ok(Frame::Awareness(update)) => {
+                if let Some(joined) = self.members.get_mut(&conn) {
+                    for client in presence::claimed_clients(&update) {
+                        if !joined.awareness_clients.contains(&client) {
+                            joined.awareness_clients.push(client);
+                        }
+                    }
+                }
+                if self.awareness.apply_update(update).is_err() {
+                    self.reject(conn, close::BAD_MESSAGE, "bad awareness update");
+                    return;
+                }
+                self.broadcast(frame, Some(conn));
+            }
+            Ok(Frame::QueryAwareness) => {
+                if let Some(update) = presence::full_state(&self.awareness) {
+                    self.send_to(conn, Bytes::from(protocol::encode_awareness(&update)));
+                }
+            }
+            // Clients have no business sending these; harmless, so ignored.
+            Ok(Frame::Auth(_)) | Ok(Frame::Ack(_)) => {}
+        }
+    }
+
+    /// Applies, fans out and queues for storage one update from a client.
+    /// `as_update` is the incoming frame when it already is an Update message and can be forwarded as is.
+    fn client_update(
+        &mut self,
+        conn: ConnId,
+        update: Bytes,
+        as_update: Option<Bytes>,
+        started: Instant,
+    ) {
+        let Some(joined) = self.members.get_mut(&conn) else {
+            return;
+        };
+        if joined.member.read_only {
+            if !joined.told_read_only {
+                joined.told_read_only = true;
+                let denied = protocol::encode_permission_denied("read-only: viewers cannot edit");
+                joined.member.outbox.push(Bytes::from(denied));
+            }
+            return;
+        }
+        let ack = joined
+            .member
+            .wants_ack
+            .then(|| joined.member.outbox.clone());
+        if &update[..] == EMPTY_UPDATE {
+            self.persist(None, ack);
+            return;
+        }
+        if self.doc_bytes.saturating_add(update.len()) > self.ctx.limits.max_doc_bytes {
+            self.reject(conn, close::TOO_LARGE, "document too large");
+            return;
+        }
+        match apply(&self.awareness, &update) {
+            Ok(()) => {}
+            Err(Refusal::Invalid(reason)) => {
+                tracing::info!(doc = %self.id, conn, %reason, "rejected update");
+                self.reject(conn, close::BAD_MESSAGE, "update rejected");
+                return;
+            }
+            Err(Refusal::Panicked) => {
+                tracing::error!(doc = %self.id, conn, "update panicked mid-apply; reloading the document");
+                self.reject(conn, close::BAD_MESSAGE, "update rejected");
+                self.poisoned = true;
+                return;
+            }
+        }
+        self.doc_bytes += update.len();
+        let frame = as_update.unwrap_or_else(|| Bytes::from(protocol::encode_update(&update)));
+        self.broadcast(frame, Some(conn));
+        metrics::histogram!("rocqet_fanout_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!("rocqet_updates_total").increment(1);
+        self.persist(Some(update), ack);
+    }
+
+    fn persist(&mut self, data: Option<Bytes>, ack: Option<Arc<Outbox>>) {
+        if data.is_some() {
+            self.json_dirty = true;
+            self.rows_since_compact += 1;
+        }
+        let item = PersistItem {
+            doc_id: self.id,
+            data,
+            ack,
+            progress: self.progress.clone(),
+        };
+        if !self.ctx.persister.enqueue(item) {
+            tracing::error!(doc = %self.id, "persister stopped; update kept in memory only");
+        }
+    }
+
+    fn patch(&mut self, patch: &serde_json::Value) -> Result<serde_json::Value, HubError> {
+        let update = rocqet_crdt::apply_patch(self.awareness.doc(), self.kind, patch)?;
+        if !update.is_empty() && update != EMPTY_UPDATE {
+            self.doc_bytes += update.len();
+            let update = Bytes::from(update);
+            self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
+            self.persist(Some(update), None);
+        }
+        Ok(rocqet_crdt::materialise(self.awareness.doc(), self.kind))
+    }
+
+    fn send_to(&self, conn: ConnId, frame: Bytes) {
+        if let Some(joined) = self.members.get(&conn) {
+            joined.member.outbox.push(frame);
+        }
+    }
+
+    fn broadcast(&self, frame: Bytes, except: Option<ConnId>) {
+        for (id, joined) in &self.members {
+            if Some(*id) != except {
+                joined.member.outbox.push(frame.clone());
+            }
+        }
+    }
+
+    /// Housekeeping; returns true when the room should unload.
+    fn tick(&mut self) -> bool {
+        let now = self.ctx.clock.now_ms();
+        if let Some(update) = presence::expire_stale(&mut self.awareness, now) {
+            self.broadcast(Bytes::from(protocol::encode_awareness(&update)), None);
+        }
+        if self.json_dirty {
+            self.save_json_in_background();
+        }
+        if self.rows_since_compact >= COMPACT_AFTER_ROWS {
+            self.compact_in_background();
+        }
+        match self.empty_since {
+            Some(since) => now.saturating_sub(since) >= self.ctx.limits.idle_unload_ms(),
+            None => false,
+        }
+    }
+
+    fn save_json_in_background(&mut self) {
+        self.json_dirty = false;
+        let json = rocqet_crdt::materialise(self.awareness.doc(), self.kind);
+        let (store, id, lock) = (self.ctx.store.clone(), self.id, self.save_lock.clone());
+        tokio::spawn(async move {
+            let _guard = lock.lock().await;
+            if let Err(error) = store.save_materialised(id, &json).await {
+                tracing::warn!(doc = %id, %error, "saving materialised JSON failed");
+            }
+        });
+    }
+
+    /// Folds the log into the snapshot. Safe while live: every row up to `through_seq`
+    /// is already in the doc, and rows written later stay in the log.
+    fn compact_in_background(&mut self) {
+        self.rows_since_compact = 0;
+        let state = self
+            .awareness
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let through = self.progress.through_seq();
+        let (store, id, lock) = (self.ctx.store.clone(), self.id, self.save_lock.clone());
+        tokio::spawn(async move {
+            let _guard = lock.lock().await;
+            if let Err(error) = store.compact(id, &state, through).await {
+                tracing::warn!(doc = %id, %error, "compaction failed");
+            }
+        });
+    }
+
+    /// Waits for queued updates and background saves, then saves JSON and compacts.
+    async fn flush(&mut self) {
+        self.progress.wait_idle().await;
+        let _guard = self.save_lock.clone().lock_owned().await;
+        let doc = self.awareness.doc();
+        if self.json_dirty {
+            self.json_dirty = false;
+            let json = rocqet_crdt::materialise(doc, self.kind);
+            if let Err(error) = self.ctx.store.save_materialised(self.id, &json).await {
+                tracing::warn!(doc = %self.id, %error, "saving materialised JSON failed");
+            }
+        }
+        if self.rows_since_compact > 0 {
+            let state = doc
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default());
+            match self
+                .ctx
+                .store
+                .compact(self.id, &state, self.progress.through_seq())
+                .await
+            {
+                Ok(()) => self.rows_since_compact = 0,
+                Err(error) => tracing::warn!(doc = %self.id, %error, "compaction failed"),
+            }
+        }
+    }
+
+    /// Drops the untrustworthy in-memory document: waits for what was already queued
+    /// (all of it applied before the panic), closes every connection so clients
+    /// reconnect to a fresh load, and leaves the hub without compacting.
+    async fn reload(&mut self) {
+        self.progress.wait_idle().await;
+        for joined in self.members.values() {
+            joined
+                .member
+                .outbox
+                .close(close::INTERNAL, "document reloading");
+        }
+        self.members.clear();
+        self.ctx.forget_room(self.id, self.generation);
+    }
+
+    /// Flushes and leaves the hub, unless someone joined meanwhile. Returns true if unloaded.
+    async fn unload(&mut self, rx: &mut mpsc::Receiver<RoomCommand>) -> bool {
+        self.flush().await;
+        // Anything that arrived during the flush wins over unloading.
+        if !rx.is_empty() || !self.members.is_empty() {
+            return false;
+        }
+        self.ctx.forget_room(self.id, self.generation);
+        rx.close();
+        tracing::debug!(doc = %self.id, "room unloaded");
+        true
+    }
+}
+
+/// Decodes a frame. yrs' decoders assert on some hostile input (53-bit client ids,
+/// clock overflow); decoding has no side effects, so a panic is just a refusal.
+fn decode(frame: &[u8]) -> Result<Frame<'_>, ()> {
+    match std::panic::catch_unwind(|| protocol::decode_frame(frame)) {
+        Ok(Ok(decoded)) => Ok(decoded),
+        Ok(Err(_)) | Err(_) => Err(()),
+    }
+}
+
+/// Why an update was not applied.
+enum Refusal {
+    /// Malformed or refused by yrs; the document is untouched.
+    Invalid(String),
+    /// yrs panicked part-way through; the in-memory document can no longer be trusted.
+    Panicked,
+}
+
+/// Decodes and applies one update.
+fn apply(awareness: &Awareness, update: &[u8]) -> Result<(), Refusal> {
+    let decoded = std::panic::catch_unwind(|| Update::decode_v1(update));
+    let update = match decoded {
+        Ok(Ok(update)) => update,
+        Ok(Err(e)) => return Err(Refusal::Invalid(e.to_string())),
+        Err(_) => return Err(Refusal::Invalid("undecodable update".to_owned())),
+    };
+    let doc = awareness.doc();
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut txn = doc.transact_mut();
+        txn.apply_update(update)
+    }));
+    match outcome {
+        Ok(result) => result.map_err(|e| Refusal::Invalid(e.to_string())),
+        Err(_) => Err(Refusal::Panicked),
+    }
+}
+
+/// Answers everything still queued after the room stopped, so callers can retry.
+fn refuse_all(rx: &mut mpsc::Receiver<RoomCommand>, error: &HubError) {
+    rx.close();
+    while let Ok(command) = rx.try_recv() {
+        match command {
+            RoomCommand::Join { member, reply } => {
+                let _ = reply.send(Err(error.clone()));
+                drop(member);
+            }
+            RoomCommand::Patch { reply, .. } => {
+                let _ = reply.send(Err(error.clone()));
+            }
+            RoomCommand::Snapshot { reply } => {
+                let _ = reply.send(Err(error.clone()));
+            }
+            RoomCommand::Close { reply, .. } => {
+                let _ = reply.send(());
+            }
+            RoomCommand::Tick { reply } => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(());
+                }
+            }
+            RoomCommand::Read { .. } | RoomCommand::Frame { .. } | RoomCommand::Leave { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! `GET /ws/{doc_id}`: the y-websocket endpoint.
+
+pub mod connection;
+mod rate;
+
+use axum::Router;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+
+use crate::state::AppState;
+use connection::Session;
+
+/// tungstenite reserves its read buffer up front for every connection; 1 KiB keeps
+/// idle connections small, while larger frames still arrive whole (it reserves the
+/// announced frame length) at the cost of a few more reads.
+const READ_BUFFER: usize = 1024;
+/// Frames over the limit are refused by us with 4413; tungstenite only cuts off
+/// the absurd ones, so it needs headroom beyond our own check.
+const FRAME_HEADROOM: usize = 64 * 1024;
+
+/// Routes of the live-editing endpoint.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/{doc_id}", get(upgrade))
+}
+
+/// Query parameters a client may pass on the upgrade.
+#[derive(Debug, Default, Deserialize)]
+struct Params {
+    /// `1` or `true`: acks after durable storage.
+    ack: Option<String>,
+    /// Access token (checked once identity lands).
+    #[allow(dead_code)]
+    token: Option<String>,
+}
+
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    Path(doc_id): Path<String>,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
+    State(state): State<AppState>,
+) -> Response {
+    // A malformed query string is treated as no options rather than refusing the socket.
+    let params = params.map(|Query(p)| p).unwrap_or_default();
+    let session = Session {
+        doc: doc_id.parse().ok(),
+        wants_ack: matches!(params.ack.as_deref(), Some("1" | "true")),
+        read_only: false,
+    };
+    let max_frame = state.hub.limits().max_frame_bytes;
+    let hub = state.hub.clone();
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
+        .max_message_size(max_frame + FRAME_HEADROOM)
+        .max_frame_size(max_frame + FRAME_HEADROOM)
+        .on_upgrade(move |socket| connection::serve(socket, hub, session))
+}

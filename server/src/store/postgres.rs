@@ -1,0 +1,329 @@
+//! PostgreSQL backend: production (`DATABASE_URL=postgres://…`).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{Postgres, QueryBuilder, Row};
+use uuid::Uuid;
+
+use super::cursor::{self, Cursor, SortKey};
+use super::derived::{self, Derived};
+use super::{
+    DocumentRecord, ListQuery, NewDocument, Page, PendingUpdate, Store, StoreError, StoreResult,
+    StoredState,
+};
+use crate::ids::{DocId, WorkspaceId};
+
+/// Enough for the hub's write-behind flushes plus concurrent REST requests,
+/// small enough that several server instances fit PostgreSQL's default
+/// `max_connections` of 100.
+const MAX_CONNECTIONS: u32 = 16;
+/// A request waiting longer than this for a connection fails instead of hanging.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Rows per multi-row INSERT: 3 binds a row, far below PostgreSQL's 65 535
+/// bound-parameter limit. A normal write-behind batch fits in one.
+const CHUNK: usize = 1000;
+
+const RECORD_COLUMNS: &str =
+    "id, workspace_id, kind, materialised, version, created_at, updated_at, title_key";
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to and migrates the database at `url`.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+/// A `documents` row selected with `RECORD_COLUMNS`, and its `title_key`.
+fn record(row: &PgRow) -> StoreResult<(DocumentRecord, String)> {
+    let kind: String = row.try_get("kind")?;
+    let Json(materialised) = row.try_get::<Json<serde_json::Value>, _>("materialised")?;
+    let record = DocumentRecord {
+        id: DocId(row.try_get("id")?),
+        workspace_id: WorkspaceId(row.try_get("workspace_id")?),
+        kind: derived::parse_kind(&kind)?,
+        materialised,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    };
+    Ok((record, row.try_get("title_key")?))
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn default_workspace(&self) -> StoreResult<WorkspaceId> {
+        sqlx::query(
+            "INSERT INTO workspaces (id, slug, name, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(WorkspaceId::new().0)
+        .bind("default")
+        .bind("Default")
+        .bind(derived::now())
+        .execute(&self.pool)
+        .await?;
+        let id: Uuid = sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = $1")
+            .bind("default")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(WorkspaceId(id))
+    }
+
+    async fn create_document(&self, doc: NewDocument) -> StoreResult<DocumentRecord> {
+        let now = derived::now();
+        let d = Derived::from_materialised(&doc.materialised);
+        sqlx::query(
+            "INSERT INTO documents (id, workspace_id, kind, state, materialised, title, title_key, \
+             search_text, tags, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(doc.id.0)
+        .bind(doc.workspace_id.0)
+        .bind(doc.kind.as_str())
+        .bind(&doc.state)
+        .bind(Json(&doc.materialised))
+        .bind(&d.title)
+        .bind(&d.title_key)
+        .bind(&d.search_text)
+        .bind(Json(&d.tags))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(DocumentRecord {
+            id: doc.id,
+            workspace_id: doc.workspace_id,
+            kind: doc.kind,
+            materialised: doc.materialised,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    async fn document(&self, id: DocId) -> StoreResult<DocumentRecord> {
+        let sql =
+            format!("SELECT {RECORD_COLUMNS} FROM documents WHERE id = $1 AND deleted_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(record(&row)?.0)
+    }
+
+    async fn list_documents(&self, query: &ListQuery) -> StoreResult<Page<DocumentRecord>> {
+        let limit = cursor::clamp_limit(query.limit);
+        let sort = cursor::sort_sql(query.sort);
+        let after = query
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, query.sort))
+            .transpose()?;
+        let pattern = query.q.as_deref().and_then(derived::like_pattern);
+
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+        qb.push(RECORD_COLUMNS)
+            .push(" FROM documents WHERE deleted_at IS NULL AND workspace_id = ")
+            .push_bind(query.workspace_id.0)
+            .push(" AND kind = ")
+            .push_bind(query.kind.as_str());
+        if let Some(pattern) = pattern {
+            qb.push(" AND search_text LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(tag) = query.tag.as_deref().filter(|t| !t.is_empty()) {
+            qb.push(" AND tags @> jsonb_build_array(")
+                .push_bind(tag)
+                .push("::text)");
+        }
+        if let Some(after) = after {
+            qb.push(" AND (")
+                .push(sort.column)
+                .push(", id) ")
+                .push(sort.after)
+                .push(" (");
+            match after.key {
+                SortKey::Time(t) => qb.push_bind(t),
+                SortKey::Title(title) => qb.push_bind(title),
+            };
+            qb.push(", ").push_bind(after.id).push(")");
+        }
+        qb.push(" ORDER BY ")
+            .push(sort.column)
+            .push(" ")
+            .push(sort.direction)
+            .push(", id ")
+            .push(sort.direction)
+            .push(" LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let rows = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
+        Ok(cursor::page(rows, limit, query.sort))
+    }
+
+    async fn delete_document(&self, id: DocId) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE documents SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+        )
+        .bind(derived::now())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn load_state(&self, id: DocId) -> StoreResult<StoredState> {
+        // REPEATABLE READ: both reads see one snapshot, so a concurrent
+        // `compact` cannot slip between the state and the tail (under the
+        // default READ COMMITTED each statement takes a fresh snapshot).
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await?;
+        let snapshot: Vec<u8> =
+            sqlx::query_scalar("SELECT state FROM documents WHERE id = $1 AND deleted_at IS NULL")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let rows = sqlx::query("SELECT seq, data FROM doc_updates WHERE doc_id = $1 ORDER BY seq")
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        let mut state = StoredState {
+            snapshot,
+            updates: Vec::with_capacity(rows.len()),
+            last_seq: 0,
+        };
+        for row in &rows {
+            state.last_seq = row.try_get("seq")?;
+            state.updates.push(row.try_get("data")?);
+        }
+        Ok(state)
+    }
+
+    /// Updates for deleted documents are stored (history is kept); a batch
+    /// naming a document that does not exist fails as a whole with
+    /// `Conflict("unknown document <id>")` and writes nothing.
+    async fn append_updates(&self, batch: &[PendingUpdate]) -> StoreResult<Vec<(DocId, i64)>> {
+        let ids = derived::distinct_ids(batch);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = derived::now();
+        let mut tx = self.pool.begin().await?;
+
+        let found: HashSet<Uuid> =
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM documents WHERE id = ANY($1)")
+                .bind(&ids)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
+            return Err(StoreError::Conflict(format!("unknown document {missing}")));
+        }
+
+        let mut max_seq: HashMap<Uuid, i64> = HashMap::with_capacity(ids.len());
+        for chunk in batch.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Postgres>::new(
+                "INSERT INTO doc_updates (doc_id, data, created_at) ",
+            );
+            qb.push_values(chunk, |mut row, update| {
+                row.push_bind(update.doc_id.0)
+                    .push_bind(update.data.as_ref())
+                    .push_bind(now);
+            });
+            qb.push(" RETURNING doc_id, seq");
+            for row in qb.build().fetch_all(&mut *tx).await? {
+                let (doc, seq): (Uuid, i64) = (row.try_get("doc_id")?, row.try_get("seq")?);
+                let max = max_seq.entry(doc).or_insert(seq);
+                *max = (*max).max(seq);
+            }
+        }
+
+        sqlx::query("UPDATE documents SET updated_at = $1 WHERE id = ANY($2)")
+            .bind(now)
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| Some((DocId(id), *max_seq.get(&id)?)))
+            .collect())
+    }
+
+    async fn compact(&self, id: DocId, state: &[u8], through_seq: i64) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE documents SET state = $1 WHERE id = $2")
+            .bind(state)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2")
+            .bind(id.0)
+            .bind(through_seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_materialised(
+        &self,
+        id: DocId,
+        materialised: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let d = Derived::from_materialised(materialised);
+        let done = sqlx::query(
+            "UPDATE documents SET materialised = $1, title = $2, title_key = $3, \
+             search_text = $4, tags = $5, updated_at = $6 WHERE id = $7 AND deleted_at IS NULL",
+        )
+        .bind(Json(materialised))
+        .bind(&d.title)
+        .bind(&d.title_key)
+        .bind(&d.search_text)
+        .bind(Json(&d.tags))
+        .bind(derived::now())
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,380 @@
+//! SQLite backend: the embedded default, one file (by default under `./data`).
+//!
+//! Ids are 16-byte BLOBs, timestamps fixed-width RFC 3339 TEXT (see
+//! `derived::sqlite_ts`), JSON is TEXT. Write transactions start with
+//! `BEGIN IMMEDIATE` so they take the write lock up front and wait for it
+//! (busy timeout) instead of failing with `SQLITE_BUSY` when a read
+//! transaction has to be upgraded while another writer holds the lock.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::cursor::{self, Cursor, SortKey};
+use super::derived::{self, Derived, sqlite_ts};
+use super::{
+    DocumentRecord, ListQuery, NewDocument, Page, PendingUpdate, Store, StoreError, StoreResult,
+    StoredState,
+};
+use crate::ids::{DocId, WorkspaceId};
+
+/// How long a statement waits for another connection's write lock before
+/// failing. Our write transactions are a few statements long, so 5 s only
+/// trips on a real stall.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Readers run concurrently in WAL mode; writers queue on the one write lock.
+const MAX_CONNECTIONS: u32 = 8;
+/// Rows per multi-row statement: 3 binds a row stays far below SQLite's
+/// 32 766 bound-parameter limit. A normal write-behind batch fits in one.
+const CHUNK: usize = 1000;
+
+const RECORD_COLUMNS: &str =
+    "id, workspace_id, kind, materialised, version, created_at, updated_at, title_key";
+
+/// The SQLite implementation of [`Store`].
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating the file and its folder if missing) and migrates the database at `url`.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL, not WAL's usual NORMAL: with NORMAL a commit is not fsynced
+            // and the last transactions can vanish on power loss. The hub acks an
+            // edit to its author once `append_updates` commits, so a commit must
+            // survive a crash of the machine, not only of the process.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+
+        if !in_memory {
+            let parent = options.get_filename().parent().map(ToOwned::to_owned);
+            if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
+                tokio::fs::create_dir_all(&parent)
+                    .await
+                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            }
+        }
+
+        let pool = if in_memory {
+            // An in-memory database lives as long as its last connection: keep
+            // exactly one open forever (a shared-cache second one would also
+            // fail with SQLITE_LOCKED instead of waiting).
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
+        }
+        .connect_with(options)
+        .await?;
+
+        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// A `documents` row selected with `RECORD_COLUMNS`, and its `title_key`.
+fn record(row: &SqliteRow) -> StoreResult<(DocumentRecord, String)> {
+    let kind: String = row.try_get("kind")?;
+    let Json(materialised) = row.try_get::<Json<serde_json::Value>, _>("materialised")?;
+    let record = DocumentRecord {
+        id: DocId(row.try_get("id")?),
+        workspace_id: WorkspaceId(row.try_get("workspace_id")?),
+        kind: derived::parse_kind(&kind)?,
+        materialised,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    };
+    Ok((record, row.try_get("title_key")?))
+}
+
+/// Pushes `(a, b, c)` as bound parameters.
+fn push_id_list<'a>(qb: &mut QueryBuilder<'a, Sqlite>, ids: &'a [Uuid]) {
+    qb.push("(");
+    let mut list = qb.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+    qb.push(")");
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn default_workspace(&self) -> StoreResult<WorkspaceId> {
+        sqlx::query(
+            "INSERT INTO workspaces (id, slug, name, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(WorkspaceId::new().0)
+        .bind("default")
+        .bind("Default")
+        .bind(sqlite_ts(derived::now()))
+        .execute(&self.pool)
+        .await?;
+        let id: Uuid = sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = ?")
+            .bind("default")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(WorkspaceId(id))
+    }
+
+    async fn create_document(&self, doc: NewDocument) -> StoreResult<DocumentRecord> {
+        let now = derived::now();
+        let d = Derived::from_materialised(&doc.materialised);
+        sqlx::query(
+            "INSERT INTO documents (id, workspace_id, kind, state, materialised, title, title_key, \
+             search_text, tags, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(doc.id.0)
+        .bind(doc.workspace_id.0)
+        .bind(doc.kind.as_str())
+        .bind(&doc.state)
+        .bind(Json(&doc.materialised))
+        .bind(&d.title)
+        .bind(&d.title_key)
+        .bind(&d.search_text)
+        .bind(Json(&d.tags))
+        .bind(sqlite_ts(now))
+        .bind(sqlite_ts(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(DocumentRecord {
+            id: doc.id,
+            workspace_id: doc.workspace_id,
+            kind: doc.kind,
+            materialised: doc.materialised,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    async fn document(&self, id: DocId) -> StoreResult<DocumentRecord> {
+        let sql =
+            format!("SELECT {RECORD_COLUMNS} FROM documents WHERE id = ? AND deleted_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(record(&row)?.0)
+    }
+
+    async fn list_documents(&self, query: &ListQuery) -> StoreResult<Page<DocumentRecord>> {
+        let limit = cursor::clamp_limit(query.limit);
+        let sort = cursor::sort_sql(query.sort);
+        let after = query
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c, query.sort))
+            .transpose()?;
+        let pattern = query.q.as_deref().and_then(derived::like_pattern);
+
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+        qb.push(RECORD_COLUMNS)
+            .push(" FROM documents WHERE deleted_at IS NULL AND workspace_id = ")
+            .push_bind(query.workspace_id.0)
+            .push(" AND kind = ")
+            .push_bind(query.kind.as_str());
+        if let Some(pattern) = pattern {
+            qb.push(" AND search_text LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(tag) = query.tag.as_deref().filter(|t| !t.is_empty()) {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM json_each(documents.tags) WHERE json_each.value = ",
+            )
+            .push_bind(tag)
+            .push(")");
+        }
+        if let Some(after) = after {
+            qb.push(" AND (")
+                .push(sort.column)
+                .push(", id) ")
+                .push(sort.after)
+                .push(" (");
+            match after.key {
+                SortKey::Time(t) => qb.push_bind(sqlite_ts(t)),
+                SortKey::Title(title) => qb.push_bind(title),
+            };
+            qb.push(", ").push_bind(after.id).push(")");
+        }
+        qb.push(" ORDER BY ")
+            .push(sort.column)
+            .push(" ")
+            .push(sort.direction)
+            .push(", id ")
+            .push(sort.direction)
+            .push(" LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let rows = rows.iter().map(record).collect::<StoreResult<Vec<_>>>()?;
+        Ok(cursor::page(rows, limit, query.sort))
+    }
+
+    async fn delete_document(&self, id: DocId) -> StoreResult<()> {
+        let done =
+            sqlx::query("UPDATE documents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
+                .bind(sqlite_ts(derived::now()))
+                .bind(id.0)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn load_state(&self, id: DocId) -> StoreResult<StoredState> {
+        // One read transaction: in WAL mode it reads one snapshot, so a
+        // concurrent `compact` cannot slip between the state and the tail.
+        let mut tx = self.pool.begin().await?;
+        let snapshot: Vec<u8> =
+            sqlx::query_scalar("SELECT state FROM documents WHERE id = ? AND deleted_at IS NULL")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let rows = sqlx::query("SELECT seq, data FROM doc_updates WHERE doc_id = ? ORDER BY seq")
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+
+        let mut state = StoredState {
+            snapshot,
+            updates: Vec::with_capacity(rows.len()),
+            last_seq: 0,
+        };
+        for row in &rows {
+            state.last_seq = row.try_get("seq")?;
+            state.updates.push(row.try_get("data")?);
+        }
+        Ok(state)
+    }
+
+    /// Updates for deleted documents are stored (history is kept); a batch
+    /// naming a document that does not exist fails as a whole with
+    /// `Conflict("unknown document <id>")` and writes nothing.
+    async fn append_updates(&self, batch: &[PendingUpdate]) -> StoreResult<Vec<(DocId, i64)>> {
+        let ids = derived::distinct_ids(batch);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = sqlite_ts(derived::now());
+        let mut tx = self.begin_write().await?;
+
+        let mut found = HashSet::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new("SELECT id FROM documents WHERE id IN ");
+            push_id_list(&mut qb, chunk);
+            found.extend(qb.build_query_scalar::<Uuid>().fetch_all(&mut *tx).await?);
+        }
+        if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
+            return Err(StoreError::Conflict(format!("unknown document {missing}")));
+        }
+
+        let mut max_seq: HashMap<Uuid, i64> = HashMap::with_capacity(ids.len());
+        for chunk in batch.chunks(CHUNK) {
+            let mut qb =
+                QueryBuilder::<Sqlite>::new("INSERT INTO doc_updates (doc_id, data, created_at) ");
+            qb.push_values(chunk, |mut row, update| {
+                row.push_bind(update.doc_id.0)
+                    .push_bind(update.data.as_ref())
+                    .push_bind(&now);
+            });
+            qb.push(" RETURNING doc_id, seq");
+            for row in qb.build().fetch_all(&mut *tx).await? {
+                let (doc, seq): (Uuid, i64) = (row.try_get("doc_id")?, row.try_get("seq")?);
+                let max = max_seq.entry(doc).or_insert(seq);
+                *max = (*max).max(seq);
+            }
+        }
+
+        for chunk in ids.chunks(CHUNK) {
+            let mut qb = QueryBuilder::<Sqlite>::new("UPDATE documents SET updated_at = ");
+            qb.push_bind(&now).push(" WHERE id IN ");
+            push_id_list(&mut qb, chunk);
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| Some((DocId(id), *max_seq.get(&id)?)))
+            .collect())
+    }
+
+    async fn compact(&self, id: DocId, state: &[u8], through_seq: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE documents SET state = ? WHERE id = ?")
+            .bind(state)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM doc_updates WHERE doc_id = ? AND seq <= ?")
+            .bind(id.0)
+            .bind(through_seq)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn save_materialised(
+        &self,
+        id: DocId,
+        materialised: &serde_json::Value,
+    ) -> StoreResult<()> {
+        let d = Derived::from_materialised(materialised);
+        let done = sqlx::query(
+            "UPDATE documents SET materialised = ?, title = ?, title_key = ?, search_text = ?, \
+             tags = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+        )
+        .bind(Json(materialised))
+        .bind(&d.title)
+        .bind(&d.title_key)
+        .bind(&d.search_text)
+        .bind(Json(&d.tags))
+        .bind(sqlite_ts(derived::now()))
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

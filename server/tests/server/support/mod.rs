@@ -1,0 +1,7 @@
+//! Shared test fixtures.
+#![allow(dead_code)]
+
+pub mod db;
+pub mod node;
+pub mod raw;
+pub mod server;
