@@ -8,6 +8,7 @@ use crate::json::get_any;
 use crate::kind::DocKind;
 use crate::{model, prompt};
 use serde_json::Value;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use yrs::{Any, Doc, Map, MapRef, OffsetKind, Options, Transact, TransactionMut};
 
 /// A yrs Doc with the options every Rocqet party uses (OffsetKind::Utf16 so text offsets match JS Yjs; skip_gc false).
@@ -33,8 +34,12 @@ pub fn materialise(doc: &Doc, kind: DocKind) -> Value {
 
 /// Applies a partial JSON change as minimal CRDT edits in ONE transaction and returns that transaction's v1 update (an empty Vec when nothing changed).
 ///
-/// Validates everything first: on any error nothing is changed. Model items
-/// created without an `id` get a generated one, `<prefix><client id hex>_<clock>_<n>`
+/// Validates everything first: on any error nothing is changed, except
+/// [`CrdtError::Update`], which `apply_patch` returns only when yrs panicked
+/// while writing: the document is then damaged (see `commit`) and must be
+/// reloaded.
+///
+/// Model items created without an `id` get a generated one, `<prefix><client id hex>_<clock>_<n>`
 /// (`f` for fields, `r` for relations), unique because the doc's clock for
 /// its client grows with every transaction that creates items.
 pub fn apply_patch(doc: &Doc, kind: DocKind, patch: &Value) -> Result<Vec<u8>, CrdtError> {
@@ -62,19 +67,38 @@ pub fn apply_patch(doc: &Doc, kind: DocKind, patch: &Value) -> Result<Vec<u8>, C
 }
 
 /// Runs `edit` in one transaction; returns its update, or nothing if it wrote nothing.
+///
+/// A panic inside yrs while writing (seen only on documents that a hostile
+/// update left internally inconsistent, e.g. `remove_range` finding fewer
+/// items than the text's length promised) is contained and reported as
+/// [`CrdtError::Update`]: the document may then hold part of the edit and can
+/// no longer be trusted, like after [`crate::ApplyError::Panicked`]. The
+/// transaction is committed under a second `catch_unwind`, after the first one
+/// caught, so a panicking commit cannot abort the process.
 fn commit(
     doc: &Doc,
     edit: impl FnOnce(&mut TransactionMut) -> Result<(), CrdtError>,
 ) -> Result<Vec<u8>, CrdtError> {
     let mut txn = doc.transact_mut();
-    // Plans check everything against the current state and only then write,
-    // so an error here leaves the transaction empty.
-    edit(&mut txn)?;
-    if txn.insert_set().is_empty() && txn.delete_set().is_empty() {
-        return Ok(Vec::new());
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // Plans check everything against the current state and only then write,
+        // so an error here leaves the transaction empty.
+        edit(&mut txn)?;
+        if txn.insert_set().is_empty() && txn.delete_set().is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(txn.encode_update_v1())
+    }));
+    let committed = catch_unwind(AssertUnwindSafe(move || drop(txn)));
+    match (outcome, committed) {
+        (Ok(result), Ok(())) => result,
+        _ => Err(CrdtError::Update(DAMAGED.into())),
     }
-    Ok(txn.encode_update_v1())
 }
+
+/// The [`CrdtError::Update`] message of a patch that made yrs panic.
+pub(crate) const DAMAGED: &str =
+    "the document is damaged (yrs panicked while patching it); reload it from storage";
 
 /// Writes `value` under `key` unless it is already stored there.
 pub(crate) fn set_if_changed(txn: &mut TransactionMut, map: &MapRef, key: &str, value: Any) {

@@ -6,6 +6,8 @@
 //!   it as the API's JSON, change it from a PATCH body as minimal CRDT edits.
 //! - [`protocol`]: y-websocket frames in and out, plus our ack extension.
 //! - [`decode_update`]: untrusted update bytes to a `yrs::Update`, never a panic.
+//! - [`apply_update`]: decode and apply untrusted update bytes; a yrs panic
+//!   comes back as [`ApplyError::Panicked`], never unwinds into the caller.
 //! - [`placeholders`]: `{{name}}` extraction, shared with rendering.
 //! - [`position`]: the fractional indexes that order fields and relations.
 //!
@@ -44,10 +46,11 @@ pub mod schema;
 #[cfg(test)]
 mod test_support;
 mod text_diff;
+pub mod text_merge;
 mod update;
 mod validate;
 
 pub use document::{apply_patch, materialise, new_doc};
 pub use error::{CrdtError, FieldError};
 pub use kind::{DocKind, UnknownKind};
-pub use update::decode_update;
+pub use update::{ApplyError, apply_update, decode_update};

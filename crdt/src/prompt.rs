@@ -11,7 +11,8 @@ use serde_json::{Map as JsonMap, Value, json};
 use std::collections::BTreeMap;
 use yrs::types::ToJson;
 use yrs::{
-    Any, GetString, In, Map, MapPrelim, MapRef, OffsetKind, Out, ReadTxn, TransactionMut, WriteTxn,
+    Any, GetString, In, Map, MapPrelim, MapRef, OffsetKind, Out, ReadTxn, Text, TransactionMut,
+    WriteTxn,
 };
 
 const PATCH_KEYS: [&str; 7] = [
@@ -208,10 +209,24 @@ pub(crate) fn plan<T: ReadTxn>(
 ) -> Result<PromptPlan, CrdtError> {
     let edits = match &patch.content {
         Some(new) => {
-            let old = txn
-                .get_text(ROOT_CONTENT)
-                .map(|t| t.get_string(txn))
-                .unwrap_or_default();
+            let text = txn.get_text(ROOT_CONTENT);
+            let old = text.as_ref().map(|t| t.get_string(txn)).unwrap_or_default();
+            // The diff's offsets count only the string. A peer may have put
+            // embeds or nested types in the text (they take offsets but no
+            // string), or sent an update that leaves yrs' cached length out of
+            // step with the items (fuzzing found one); patching such a text
+            // would edit the wrong place or panic in yrs' remove_range.
+            let len = text.as_ref().map_or(0, |t| t.len(txn));
+            let string_len = match unit {
+                OffsetKind::Utf16 => old.encode_utf16().count(),
+                OffsetKind::Bytes => old.len(),
+            };
+            if usize::try_from(len).ok() != Some(string_len) {
+                return Err(CrdtError::Validation(vec![crate::FieldError::new(
+                    "content",
+                    "the live text holds non-text content and cannot be replaced by a patch",
+                )]));
+            }
             text_diff::plan(&old, new, unit).ok_or_else(|| {
                 CrdtError::Validation(vec![crate::FieldError::new(
                     "content",

@@ -82,15 +82,31 @@ fn coalesce(ops: &[DiffOp]) -> Vec<(Range<usize>, Range<usize>)> {
 }
 
 /// Applies edits from [`plan`] to `text`.
+///
+/// A splice inserts before it deletes, so the new text takes the old text's left
+/// neighbour as its origin: a peer's concurrent insertion right after the replaced
+/// run then stays after the replacement instead of jumping in front of it.
 pub(crate) fn apply(txn: &mut TransactionMut, text: &TextRef, edits: &[TextEdit]) {
+    let unit = txn.doc().offset_kind();
     for edit in edits {
-        if edit.remove > 0 {
-            text.remove_range(txn, edit.index, edit.remove);
-        }
+        let mut at = edit.index;
         if !edit.insert.is_empty() {
-            text.insert(txn, edit.index, &edit.insert);
+            text.insert(txn, at, &edit.insert);
+            at = at.saturating_add(units(&edit.insert, unit));
+        }
+        if edit.remove > 0 {
+            text.remove_range(txn, at, edit.remove);
         }
     }
+}
+
+/// Length of `s` in the doc's offset units.
+fn units(s: &str, unit: OffsetKind) -> u32 {
+    let n = match unit {
+        OffsetKind::Bytes => s.len(),
+        OffsetKind::Utf16 => s.encode_utf16().count(),
+    };
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -1,25 +1,98 @@
-//! Decoding document updates from untrusted peers.
+//! Decoding and applying document updates from untrusted peers.
 
 use crate::error::CrdtError;
-use std::panic::catch_unwind;
-use yrs::Update;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use yrs::updates::decoder::Decode;
+use yrs::{Doc, ReadTxn, Transact, Update};
+
+mod check;
 
 /// Decodes a v1 update from the wire; a malformed one is an error, never a panic.
 ///
-/// yrs' decoder debug-asserts on client ids above 53 bits (which Yjs never
-/// produces), so a hostile frame would panic a debug build; the decode is
-/// isolated here (with `catch_unwind`, so it needs the default
-/// `panic = "unwind"`), before the update touches any document. Apply the result
-/// with `TransactionMut::apply_update`, whose own errors are
-/// [`CrdtError::Update`] material.
+/// yrs' decoder trusts its input in ways that crash a process: it
+/// debug-asserts on client ids above 53 bits, adds clocks with overflow checks,
+/// reserves memory for whatever count a length prefix claims and recurses
+/// without limit into nested values (a stack overflow, which nothing can
+/// catch). So the bytes are first walked by a strict mirror of yrs' v1 decoder
+/// (`update/check.rs`) that refuses all of that, then decoded by yrs under
+/// `catch_unwind` (it needs the default `panic = "unwind"`) in case the mirror
+/// missed something. Apply the result with `TransactionMut::apply_update`, or
+/// use [`apply_update`], which also contains panics from integration.
 pub fn decode_update(bytes: &[u8]) -> Result<Update, CrdtError> {
+    check::check_v1(bytes).map_err(|e| match e {
+        CrdtError::Malformed(reason) => CrdtError::Malformed(format!("bad update: {reason}")),
+        other => other,
+    })?;
     match catch_unwind(|| Update::decode_v1(bytes)) {
         Ok(Ok(update)) => Ok(update),
         Ok(Err(e)) => Err(CrdtError::Malformed(format!("bad update: {e}"))),
         Err(_) => Err(CrdtError::Malformed(
             "bad update: decoder rejected it".into(),
         )),
+    }
+}
+
+/// Why [`apply_update`] did not apply an update.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// Refused before anything changed: the bytes are malformed
+    /// ([`CrdtError::Malformed`]) or yrs rejected the update without integrating
+    /// any of it ([`CrdtError::Update`]). The document is untouched; keep using it.
+    #[error(transparent)]
+    Invalid(CrdtError),
+    /// yrs refused the update ([`CrdtError::Update`]) after integrating part of
+    /// it: yrs 0.28 checks a block's parent only when it reaches that block, so
+    /// an update whose later block names a non-type item as its parent leaves
+    /// the earlier blocks in the document. The document is consistent but holds
+    /// changes that no accepted update describes (nothing stored or broadcast
+    /// has them): treat it like [`ApplyError::Panicked`] and reload it.
+    #[error("update partly applied, then rejected: {0}")]
+    PartlyApplied(CrdtError),
+    /// yrs panicked part-way through applying (a debug assertion or overflow
+    /// check on hostile input). The document's internal state can no longer be
+    /// trusted: stop using it and reload it from storage.
+    #[error("update apply panicked; the document can no longer be trusted")]
+    Panicked,
+}
+
+/// Decodes untrusted v1 update bytes and applies them to `doc` in one transaction, never letting a yrs panic escape.
+///
+/// Decoding goes through [`decode_update`], so malformed bytes are
+/// [`ApplyError::Invalid`] before the document is locked. The apply runs under
+/// `catch_unwind` (it needs the default `panic = "unwind"`); the transaction is
+/// committed (dropped) under a second `catch_unwind` *after* the first one has
+/// caught, so a commit that panics on a half-integrated state is a second,
+/// caught panic rather than a panic during unwinding, which would abort.
+///
+/// Must not be called while the caller holds a transaction on `doc` (yrs
+/// transactions block until the previous one ends). An update whose
+/// dependencies are missing is not an error: yrs keeps it pending, as usual.
+///
+/// `Ok` is yrs' word, not a proof of sanity: fuzzing found updates that yrs
+/// integrates without complaint (an item whose right origin lies left of its
+/// origin) and that leave its item list inconsistent, so that a later edit
+/// panics in yrs. [`crate::apply_patch`] contains such a panic and reports
+/// the document damaged ([`CrdtError::Update`]).
+pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<(), ApplyError> {
+    let update = decode_update(update).map_err(ApplyError::Invalid)?;
+    let mut txn = doc.transact_mut();
+    let before = txn.state_vector();
+    let applied = catch_unwind(AssertUnwindSafe(|| {
+        txn.apply_update(update).map_err(|e| {
+            // Only the integration loop returns errors, before any delete is
+            // applied, so "nothing changed" is: no new items, no deletions.
+            let touched = txn.state_vector() != before
+                || !txn.insert_set().is_empty()
+                || !txn.delete_set().is_empty();
+            (CrdtError::Update(e.to_string()), touched)
+        })
+    }));
+    let committed = catch_unwind(AssertUnwindSafe(move || drop(txn)));
+    match (applied, committed) {
+        (Ok(Ok(())), Ok(())) => Ok(()),
+        (Ok(Err((error, false))), Ok(())) => Err(ApplyError::Invalid(error)),
+        (Ok(Err((error, true))), Ok(())) => Err(ApplyError::PartlyApplied(error)),
+        (Err(_), _) | (_, Err(_)) => Err(ApplyError::Panicked),
     }
 }
 
@@ -49,6 +122,86 @@ mod tests {
             0,
         ];
         assert!(decode_update(&bytes).is_err());
+    }
+
+    fn state_vector(doc: &Doc) -> yrs::StateVector {
+        doc.transact().state_vector()
+    }
+
+    /// A doc holding the string item (1, 0) "ab" in root text "t", made from hand-encoded bytes.
+    fn doc_with_string_item() -> Doc {
+        let doc = new_doc();
+        // 1 client; 1 block from client 1 at clock 0: info 4 (string, no
+        // origins), parent named "t", content "ab"; empty delete set.
+        apply_update(&doc, &[1, 1, 1, 0, 4, 1, 1, b't', 2, b'a', b'b', 0]).unwrap();
+        doc
+    }
+
+    /// One valid item from `good` into root "t" and one from `bad` whose parent is the string item (1, 0).
+    fn update_with_bad_parent(good: u8, bad: u8) -> Vec<u8> {
+        vec![
+            2, // clients
+            1, bad, 0, 4, 0, 1, 0, 1, b'y', // parent id (1, 0), content "y"
+            1, good, 0, 4, 1, 1, b't', 1, b'x', // parent "t", content "x"
+            0,    // delete set
+        ]
+    }
+
+    #[test]
+    fn apply_update_applies_a_valid_update() {
+        let doc = new_doc();
+        let bytes = apply_patch(&doc, DocKind::Prompt, &serde_json::json!({"title": "x"})).unwrap();
+        let peer = new_doc();
+        apply_update(&peer, &bytes).unwrap();
+        assert_eq!(crate::materialise(&peer, DocKind::Prompt)["title"], "x");
+        assert_eq!(state_vector(&peer), state_vector(&doc));
+        // Applying it again is a no-op, not an error.
+        apply_update(&peer, &bytes).unwrap();
+    }
+
+    #[test]
+    fn apply_update_refuses_garbage_and_leaves_the_doc_alone() {
+        let doc = new_doc();
+        apply_patch(&doc, DocKind::Prompt, &serde_json::json!({"title": "x"})).unwrap();
+        let before = state_vector(&doc);
+        let oversized_client = [
+            1, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10, 0, 4, 1, 1, b'c', 1, b'x',
+            0,
+        ];
+        for garbage in [&[0xff, 0xff][..], &[1, 1, 1], &[], &oversized_client] {
+            let outcome = apply_update(&doc, garbage);
+            assert!(
+                matches!(outcome, Err(ApplyError::Invalid(CrdtError::Malformed(_)))),
+                "{garbage:?}: {outcome:?}"
+            );
+            assert_eq!(state_vector(&doc), before);
+        }
+        assert_eq!(crate::materialise(&doc, DocKind::Prompt)["title"], "x");
+    }
+
+    #[test]
+    fn apply_update_tells_a_clean_rejection_from_a_partial_one() {
+        // yrs integrates clients from the highest id down: a bad parent met
+        // first is refused before anything changes...
+        let doc = doc_with_string_item();
+        let before = state_vector(&doc);
+        let outcome = apply_update(&doc, &update_with_bad_parent(2, 3));
+        assert!(
+            matches!(outcome, Err(ApplyError::Invalid(CrdtError::Update(_)))),
+            "{outcome:?}"
+        );
+        assert_eq!(state_vector(&doc), before);
+        // ...one met after a valid block leaves that block in the document.
+        let doc = doc_with_string_item();
+        let outcome = apply_update(&doc, &update_with_bad_parent(3, 2));
+        assert!(
+            matches!(
+                outcome,
+                Err(ApplyError::PartlyApplied(CrdtError::Update(_)))
+            ),
+            "{outcome:?}"
+        );
+        assert_ne!(state_vector(&doc), before);
     }
 
     proptest! {

@@ -155,6 +155,10 @@ impl From<HubError> for ApiError {
             },
             HubError::TooLarge => ApiError::PayloadTooLarge("document too large".to_owned()),
             HubError::ShuttingDown => ApiError::Unavailable("server shutting down".to_owned()),
+            HubError::Stale => ApiError::Conflict(
+                "the read this change was made on is too old to merge; read the document again"
+                    .to_owned(),
+            ),
             HubError::Gone => ApiError::Unavailable("document is reloading; retry".to_owned()),
         }
     }

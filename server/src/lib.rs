@@ -35,6 +35,9 @@ use crate::store::StoreError;
 /// How often rooms get their housekeeping tick (awareness expiry, JSON saves, idle unload).
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
+/// How long exit waits for the persister shards after every room has flushed.
+const PERSIST_DRAIN: Duration = Duration::from_secs(10);
+
 /// Why the server could not start or stopped badly.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -84,9 +87,13 @@ impl Running {
 
     /// Graceful stop: flush every room, close sockets with 1001, wait for the persister.
     pub async fn shutdown(self) -> Result<(), ServerError> {
-        let _ = self.stop.send(true);
-        self.task
-            .await
+        let Running {
+            stop, task, hub, ..
+        } = self;
+        // Our hub handle would keep the persister alive while we wait for it to stop.
+        drop(hub);
+        let _ = stop.send(true);
+        task.await
             .map_err(|e| ServerError::Io(std::io::Error::other(e)))?
     }
 }
@@ -167,8 +174,12 @@ pub async fn start(
     });
     let serving_hub = hub.clone();
     let task = tokio::spawn(async move {
+        let closing_hub = serving_hub.clone();
+        // Rooms flush and close their sockets first: axum's graceful shutdown waits
+        // for upgraded connections, so they must end before it can finish.
         let signal = async move {
             let _ = stopped.wait_for(|stop| *stop).await;
+            closing_hub.shutdown().await;
         };
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(signal)
@@ -176,11 +187,13 @@ pub async fn start(
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }
-        serving_hub.shutdown().await;
         // Dropping the hub's last persister handle lets the shards drain and stop.
         drop(serving_hub);
-        for task in persist_tasks {
-            let _ = task.await;
+        // Rooms already waited for their writes before closing; this only lets the
+        // shards finish, bounded so a stray handle cannot hold the exit forever.
+        let drained = futures_util::future::join_all(persist_tasks);
+        if tokio::time::timeout(PERSIST_DRAIN, drained).await.is_err() {
+            tracing::warn!("persister still running at exit");
         }
         served.map_err(ServerError::Io)
     });

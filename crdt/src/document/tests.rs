@@ -88,3 +88,18 @@ fn materialise_tolerates_foreign_shapes() {
     );
     assert_eq!(field_names(&doc), ["fixed"]);
 }
+
+#[test]
+fn content_with_an_embed_is_refused_not_mangled() {
+    use yrs::Text;
+    let doc = new_doc();
+    patch(&doc, DocKind::Prompt, json!({"content": "Hello world"}));
+    {
+        let mut txn = doc.transact_mut();
+        let text = txn.get_or_insert_text(crate::schema::ROOT_CONTENT);
+        text.insert_embed(&mut txn, 5, yrs::Any::from("img"));
+    }
+    let err = apply_patch(&doc, DocKind::Prompt, &json!({"content": "Hello there"})).unwrap_err();
+    assert!(matches!(err, CrdtError::Validation(_)), "{err:?}");
+    assert_eq!(materialise(&doc, DocKind::Prompt)["content"], "Hello world");
+}

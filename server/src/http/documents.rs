@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use rocqet_crdt::DocKind;
@@ -32,7 +32,9 @@ fn kind_of(segment: &str) -> Result<DocKind, ApiError> {
 /// echo back from a GET (`id`, `version`, timestamps...).
 fn patch_body(body: Value) -> Result<Value, ApiError> {
     let Value::Object(mut map) = body else {
-        return Err(ApiError::InvalidPayload("expected a JSON object".to_owned()));
+        return Err(ApiError::InvalidPayload(
+            "expected a JSON object".to_owned(),
+        ));
     };
     for key in rocqet_crdt::schema::SERVER_FIELDS {
         map.remove(key);
@@ -67,6 +69,12 @@ fn document_json(record: &DocumentRecord, content: Value) -> Value {
     body.insert("created_at".into(), json!(record.created_at));
     body.insert("updated_at".into(), json!(record.updated_at));
     Value::Object(body)
+}
+
+/// Adds the `ETag` a later PATCH may send back in `If-Match`.
+fn with_etag(etag: &str, body: Json<Value>) -> impl IntoResponse + use<> {
+    let value = HeaderValue::from_str(etag).ok();
+    (value.map(|v| [(header::ETAG, v)]), body)
 }
 
 /// A record of this kind, or 404 (a prompt is not found under `/api/models`).
@@ -178,7 +186,7 @@ async fn read(
     State(state): State<AppState>,
     Path((kind, id)): Path<(String, String)>,
     Query(params): Query<ReadParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let kind = kind_of(&kind)?;
     let id = doc_id(&id)?;
     if params.version.is_some() || params.label.is_some() {
@@ -187,26 +195,29 @@ async fn read(
         ));
     }
     let record = record(&state, kind, id).await?;
-    let content = match state.hub.read_if_loaded(id).await {
-        Some(live) => live,
-        None => record.materialised.clone(),
-    };
-    Ok(Json(document_json(&record, content)))
+    let (content, etag) = state.hub.read(id).await?;
+    Ok(with_etag(&etag, Json(document_json(&record, content))))
 }
 
 async fn patch(
     State(state): State<AppState>,
     Path((kind, id)): Path<(String, String)>,
+    headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let kind = kind_of(&kind)?;
     let id = doc_id(&id)?;
     let body = patch_body(body)?;
     let record = record(&state, kind, id).await?;
-    let content = state.hub.patch(id, body).await?;
+    let base = headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().map(str::to_owned))
+        .transpose()
+        .map_err(|_| ApiError::InvalidPayload("If-Match must be an ETag".to_owned()))?;
+    let (content, etag) = state.hub.patch(id, body, base).await?;
     // Listing and search see a REST edit at once; socket edits follow on the next sweep.
     state.store.save_materialised(id, &content).await?;
-    Ok(Json(document_json(&record, content)))
+    Ok(with_etag(&etag, Json(document_json(&record, content))))
 }
 
 async fn remove(

@@ -4,6 +4,7 @@
 //! catches a room in the middle of unloading, and ticks every room for
 //! housekeeping. Tests call [`Hub::sweep`] after moving an injected clock.
 
+mod bases;
 pub mod close;
 mod load;
 pub mod outbox;
@@ -53,6 +54,9 @@ pub enum HubError {
     /// The server is shutting down.
     #[error("shutting down")]
     ShuttingDown,
+    /// A PATCH named a base (ETag) the room no longer remembers.
+    #[error("stale base")]
+    Stale,
     /// The room unloaded while the request was queued; retrying loads it again.
     #[error("room unloaded")]
     Gone,
@@ -220,25 +224,26 @@ impl Hub {
         Err(HubError::Gone)
     }
 
-    /// Applies a REST patch through the live room, so open editors see it.
+    /// Applies a REST patch through the live room, so open editors see it. With `base`
+    /// (the ETag of the read the client edited), its text change is rebased onto
+    /// whatever landed since.
     pub async fn patch(
         &self,
         id: DocId,
         patch: serde_json::Value,
-    ) -> Result<serde_json::Value, HubError> {
+        base: Option<String>,
+    ) -> Result<(serde_json::Value, String), HubError> {
         self.ask(id, |reply| RoomCommand::Patch {
             patch: patch.clone(),
+            base: base.clone(),
             reply,
         })
         .await
     }
 
-    /// The live content if the document is loaded, without loading it.
-    pub async fn read_if_loaded(&self, id: DocId) -> Option<serde_json::Value> {
-        let handle = self.ctx.rooms.get(&id)?.clone();
-        let (reply, answer) = oneshot::channel();
-        handle.tx.send(RoomCommand::Read { reply }).await.ok()?;
-        answer.await.ok()
+    /// The live content and its ETag, loading the document if needed.
+    pub async fn read(&self, id: DocId) -> Result<(serde_json::Value, String), HubError> {
+        self.ask(id, |reply| RoomCommand::Read { reply }).await
     }
 
     /// Full state and state vector of a document, loading it if needed.

@@ -19,7 +19,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{ReadTxn, StateVector, Transact, Update};
 
 use super::persister::{PersistItem, PersistProgress};
-use super::{HubContext, HubError, close, load, presence};
+use super::{HubContext, HubError, bases, close, load, presence};
 use crate::clock::{AwarenessClock, Millis};
 use crate::hub::outbox::Outbox;
 use crate::ids::DocId;
@@ -61,14 +61,16 @@ pub enum RoomCommand {
     Frame { conn: ConnId, frame: Bytes },
     /// A connection went away.
     Leave { conn: ConnId },
-    /// Apply a partial JSON change (REST PATCH) as a CRDT edit; replies with the new content.
+    /// Apply a partial JSON change (REST PATCH) as a CRDT edit, made on the read named
+    /// by `base` (an ETag) if given; replies with the new content and its ETag.
     Patch {
         patch: serde_json::Value,
-        reply: oneshot::Sender<Result<serde_json::Value, HubError>>,
+        base: Option<String>,
+        reply: oneshot::Sender<Result<(serde_json::Value, String), HubError>>,
     },
-    /// The current content as JSON.
+    /// The current content as JSON, with its ETag.
     Read {
-        reply: oneshot::Sender<serde_json::Value>,
+        reply: oneshot::Sender<Result<(serde_json::Value, String), HubError>>,
     },
     /// The full state and state vector, for tests and tools.
     Snapshot {
@@ -102,6 +104,8 @@ pub struct Room {
     /// Set when yrs panicked mid-apply: the room reloads from the store (which never
     /// saw the bad update) and clients resync, their unacked edits coming back with them.
     poisoned: bool,
+    /// Contents recently handed out with an ETag, the bases a PATCH may name.
+    bases: bases::RecentBases,
 }
 
 impl Room {
@@ -138,6 +142,7 @@ impl Room {
             json_dirty: false,
             save_lock: Arc::default(),
             poisoned: false,
+            bases: bases::RecentBases::default(),
             ctx,
         };
         metrics::gauge!("rocqet_rooms").increment(1.0);
@@ -160,11 +165,11 @@ impl Room {
                     }
                 }
                 RoomCommand::Leave { conn } => self.leave(conn),
-                RoomCommand::Patch { patch, reply } => {
-                    let _ = reply.send(self.patch(&patch));
+                RoomCommand::Patch { patch, base, reply } => {
+                    let _ = reply.send(self.patch(patch, base.as_deref()));
                 }
                 RoomCommand::Read { reply } => {
-                    let _ = reply.send(rocqet_crdt::materialise(self.awareness.doc(), self.kind));
+                    let _ = reply.send(Ok(self.read()));
                 }
                 RoomCommand::Snapshot { reply } => {
                     let txn = self.awareness.doc().transact();
@@ -368,15 +373,31 @@ impl Room {
         }
     }
 
-    fn patch(&mut self, patch: &serde_json::Value) -> Result<serde_json::Value, HubError> {
-        let update = rocqet_crdt::apply_patch(self.awareness.doc(), self.kind, patch)?;
+    /// The current content and its ETag, remembered as a possible base of a later PATCH.
+    fn read(&mut self) -> (serde_json::Value, String) {
+        let content = rocqet_crdt::materialise(self.awareness.doc(), self.kind);
+        let etag = self.bases.remember(&content);
+        (content, etag)
+    }
+
+    fn patch(
+        &mut self,
+        mut patch: serde_json::Value,
+        base: Option<&str>,
+    ) -> Result<(serde_json::Value, String), HubError> {
+        if let Some(etag) = base {
+            let base = self.bases.get(etag).ok_or(HubError::Stale)?;
+            let current = rocqet_crdt::materialise(self.awareness.doc(), self.kind);
+            bases::rebase_text(&mut patch, base, &current);
+        }
+        let update = rocqet_crdt::apply_patch(self.awareness.doc(), self.kind, &patch)?;
         if !update.is_empty() && update != EMPTY_UPDATE {
             self.doc_bytes += update.len();
             let update = Bytes::from(update);
             self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
             self.persist(Some(update), None);
         }
-        Ok(rocqet_crdt::materialise(self.awareness.doc(), self.kind))
+        Ok(self.read())
     }
 
     fn send_to(&self, conn: ConnId, frame: Bytes) {
@@ -544,7 +565,7 @@ fn refuse_all(rx: &mut mpsc::Receiver<RoomCommand>, error: &HubError) {
                 let _ = reply.send(Err(error.clone()));
                 drop(member);
             }
-            RoomCommand::Patch { reply, .. } => {
+            RoomCommand::Patch { reply, .. } | RoomCommand::Read { reply } => {
                 let _ = reply.send(Err(error.clone()));
             }
             RoomCommand::Snapshot { reply } => {
@@ -558,7 +579,7 @@ fn refuse_all(rx: &mut mpsc::Receiver<RoomCommand>, error: &HubError) {
                     let _ = reply.send(());
                 }
             }
-            RoomCommand::Read { .. } | RoomCommand::Frame { .. } | RoomCommand::Leave { .. } => {}
+            RoomCommand::Frame { .. } | RoomCommand::Leave { .. } => {}
         }
     }
 }

@@ -145,7 +145,7 @@ fn join_refusal(error: &HubError) -> (u16, &'static str) {
         }
         HubError::ShuttingDown => (close::SHUTTING_DOWN, "server shutting down"),
         HubError::TooLarge => (close::TOO_LARGE, "document too large"),
-        HubError::Store(_) | HubError::Crdt(_) | HubError::Gone => {
+        HubError::Store(_) | HubError::Crdt(_) | HubError::Gone | HubError::Stale => {
             (close::INTERNAL, "document unavailable")
         }
     }

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // tests fail by panicking
 
 mod bad_input;
+mod durability;
+mod live;
 mod rest;
 mod store;
 mod support;

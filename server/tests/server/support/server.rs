@@ -131,6 +131,13 @@ impl TestServer {
         body["id"].as_str().expect("id").to_owned()
     }
 
+    /// Stops gracefully and starts a new server on the same database (a new port).
+    pub async fn restart(mut self) -> Self {
+        self.stop().await;
+        let TestServer { db, .. } = self;
+        Self::start(db).await
+    }
+
     /// Graceful stop (flushes rooms); the database stays until the struct drops.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
