@@ -328,6 +328,11 @@ impl Hub {
         &self.ctx.limits
     }
 
+    /// Resolves once the persister has room for more updates (backpressure).
+    pub async fn persist_capacity(&self) {
+        self.ctx.persister.wait_for_room().await;
+    }
+
     /// Updates waiting in the persister.
     pub fn persist_queue_depth(&self) -> u64 {
         self.ctx.persister.depth()

@@ -21,6 +21,10 @@ use crate::store::{PendingUpdate, Store};
 
 /// Most updates written in one transaction; bounds statement size and commit latency.
 const MAX_BATCH: usize = 512;
+/// Above this many queued updates, sockets stop handing in new updates (their TCP
+/// windows then push back on the clients) until the queue is below `LOW_WATER`.
+const HIGH_WATER: u64 = 50_000;
+const LOW_WATER: u64 = 25_000;
 /// Retry delays while the database is unreachable.
 const RETRY_MIN: Duration = Duration::from_millis(50);
 const RETRY_MAX: Duration = Duration::from_secs(5);
@@ -79,6 +83,7 @@ pub struct PersistItem {
 pub struct Persister {
     shards: Arc<[mpsc::UnboundedSender<PersistItem>]>,
     depth: Arc<AtomicU64>,
+    relieved: Arc<Notify>,
     hasher: std::collections::hash_map::RandomState,
 }
 
@@ -90,6 +95,7 @@ impl Persister {
         window: Duration,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let depth = Arc::new(AtomicU64::new(0));
+        let relieved = Arc::new(Notify::new());
         let mut senders = Vec::new();
         let mut tasks = Vec::new();
         for _ in 0..shards.max(1) {
@@ -100,11 +106,13 @@ impl Persister {
                 rx,
                 window,
                 depth.clone(),
+                relieved.clone(),
             )));
         }
         let persister = Self {
             shards: senders.into(),
             depth,
+            relieved,
             hasher: Default::default(),
         };
         (persister, tasks)
@@ -123,6 +131,21 @@ impl Persister {
                 finish(&item.progress, None);
                 false
             }
+        }
+    }
+
+    /// Waits while the queue is over its high-water mark.
+    pub async fn wait_for_room(&self) {
+        if self.depth() < HIGH_WATER {
+            return;
+        }
+        metrics::counter!("rocqet_persist_backpressure_total").increment(1);
+        loop {
+            let relieved = self.relieved.notified();
+            if self.depth() < LOW_WATER {
+                return;
+            }
+            relieved.await;
         }
     }
 
@@ -146,13 +169,17 @@ async fn run_shard(
     mut rx: mpsc::UnboundedReceiver<PersistItem>,
     window: Duration,
     depth: Arc<AtomicU64>,
+    relieved: Arc<Notify>,
 ) {
     let mut batch: Vec<PersistItem> = Vec::new();
     while let Some(first) = rx.recv().await {
         batch.push(first);
         gather(&mut rx, &mut batch, window).await;
         commit(&*store, &batch).await;
-        depth.fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        if depth.fetch_sub(batch.len() as u64, Ordering::Relaxed) - batch.len() as u64 <= LOW_WATER
+        {
+            relieved.notify_waiters();
+        }
         metrics::gauge!("rocqet_persist_queue_depth").set(depth.load(Ordering::Relaxed) as f64);
         batch.clear();
     }

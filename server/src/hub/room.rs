@@ -29,6 +29,9 @@ pub type ConnId = u64;
 
 /// A v1 update with no structs and no deletions: nothing to store or fan out.
 const EMPTY_UPDATE: &[u8] = &[0, 0];
+/// How often each connection is pinged. The room's tick drives it (an empty frame in
+/// every outbox is the marker), so there is no timer per connection.
+pub const PING_EVERY_MS: Millis = 30_000;
 /// Compact the stored log once this many rows sit on top of the snapshot.
 const COMPACT_AFTER_ROWS: usize = 2_000;
 
@@ -106,6 +109,7 @@ pub struct Room {
     poisoned: bool,
     /// Contents recently handed out with an ETag, the bases a PATCH may name.
     bases: bases::RecentBases,
+    last_ping: Millis,
 }
 
 impl Room {
@@ -143,6 +147,7 @@ impl Room {
             save_lock: Arc::default(),
             poisoned: false,
             bases: bases::RecentBases::default(),
+            last_ping: ctx.clock.now_ms(),
             ctx,
         };
         metrics::gauge!("rocqet_rooms").increment(1.0);
@@ -419,6 +424,10 @@ impl Room {
         let now = self.ctx.clock.now_ms();
         if let Some(update) = presence::expire_stale(&mut self.awareness, now) {
             self.broadcast(Bytes::from(protocol::encode_awareness(&update)), None);
+        }
+        if now.saturating_sub(self.last_ping) >= PING_EVERY_MS {
+            self.last_ping = now;
+            self.broadcast(Bytes::new(), None);
         }
         if self.json_dirty {
             self.save_json_in_background();

@@ -12,13 +12,16 @@ use axum::extract::ws::{CloseFrame, Message};
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 
-use super::rate::ConnectionRates;
+use super::rate::{self, ConnectionRates};
 use crate::hub::outbox::{CloseRequest, Outbox};
 use crate::hub::{Hub, HubError, Member, close};
 use crate::ids::DocId;
 
 /// How long a closing handshake may take before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// A peer that sent nothing, not even a pong, for two ping intervals is gone
+/// (a vanished laptop leaves no FIN behind).
+const SILENCE_LIMIT: Duration = Duration::from_millis(2 * crate::hub::room::PING_EVERY_MS);
 
 /// What the upgrade decided about this connection.
 #[derive(Debug, Clone)]
@@ -57,27 +60,32 @@ where
     let rates = ConnectionRates::new(hub.limits());
     let max_frame = hub.limits().max_frame_bytes;
     let mut pending = Vec::new();
+    let mut last_heard = tokio::time::Instant::now();
 
     let ending: Option<CloseRequest> = loop {
         tokio::select! {
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Binary(frame))) => {
+                    last_heard = tokio::time::Instant::now();
                     if frame.len() > max_frame {
                         break Some(request(close::TOO_LARGE, "frame too large"));
                     }
                     if !rates.allow(&frame) {
                         break Some(request(close::RATE_LIMITED, "too many messages"));
                     }
+                    if rate::classify(&frame) == rate::FrameClass::Update {
+                        hub.persist_capacity().await;
+                    }
                     if !room.frame(conn, frame).await {
                         break Some(request(close::INTERNAL, "document closed"));
                     }
                 }
                 Some(Ok(Message::Text(_))) => break Some(request(close::BAD_MESSAGE, "text frames are not supported")),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = tokio::time::Instant::now(),
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
             },
             () = outbox.changed() => {
-                match flush_outbox(&mut sink, &outbox, &mut pending).await {
+                match flush_outbox(&mut sink, &outbox, &mut pending, last_heard).await {
                     Ok(None) => {}
                     Ok(Some(request)) => break Some(request),
                     Err(()) => break None,
@@ -94,10 +102,12 @@ where
 
 /// Writes everything queued, repeating until the outbox stays empty, so frames pushed
 /// during a write are never stranded. Gives up when a close is requested mid-write.
+/// An empty frame is the room's ping marker.
 async fn flush_outbox<K>(
     sink: &mut K,
     outbox: &Outbox,
     pending: &mut Vec<Bytes>,
+    last_heard: tokio::time::Instant,
 ) -> Result<Option<CloseRequest>, ()>
 where
     K: Sink<Message> + Unpin,
@@ -109,7 +119,15 @@ where
         }
         let write = async {
             for frame in pending.drain(..) {
-                sink.feed(Message::Binary(frame)).await.map_err(|_| ())?;
+                let message = if frame.is_empty() {
+                    if last_heard.elapsed() > SILENCE_LIMIT {
+                        return Err(());
+                    }
+                    Message::Ping(frame)
+                } else {
+                    Message::Binary(frame)
+                };
+                sink.feed(message).await.map_err(|_| ())?;
             }
             sink.flush().await.map_err(|_| ())
         };

@@ -1,7 +1,7 @@
 //! `GET /ws/{doc_id}`: the y-websocket endpoint.
 
 pub mod connection;
-mod rate;
+pub mod rate;
 
 use axum::Router;
 use axum::extract::{Path, Query, State, WebSocketUpgrade};

@@ -87,6 +87,21 @@ async fn yjs_clients_and_the_sdk_sync_through_the_server() {
     .unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_pinged_every_thirty_seconds() {
+    let server = TestServer::start(TestDb::sqlite()).await;
+    let id = server.create_prompt("").await;
+    let mut socket = crate::support::raw::RawSocket::connect(&server.ws_url(&id)).await;
+    // The first frame (SyncStep1) proves the connection joined its room.
+    socket.next_binary().await.expect("sync step 1");
+    server.advance_and_sweep(29_000).await;
+    server.advance_and_sweep(1_000).await;
+    assert!(
+        socket.next_ping().await,
+        "a ping after 30 s of injected time"
+    );
+}
+
 async fn patch_reaches_open_editors(db: TestDb) {
     let server = TestServer::start(db).await;
     let id = server.create_prompt("Dear {{name}},").await;

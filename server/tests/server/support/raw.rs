@@ -67,6 +67,20 @@ impl RawSocket {
         }
     }
 
+    /// Reads until a WebSocket ping arrives; false if the socket closed first.
+    pub async fn next_ping(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("ping within bound")
+            {
+                Some(Ok(Message::Ping(_))) => return true,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return false,
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
     /// Reads until the server closes, returning its close code and reason.
     pub async fn ending(&mut self) -> Ending {
         loop {
