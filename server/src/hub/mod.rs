@@ -173,6 +173,15 @@ impl Hub {
         id: DocId,
         make: impl Fn(oneshot::Sender<Result<T, HubError>>) -> RoomCommand,
     ) -> Result<T, HubError> {
+        self.ask_room(id, make).await.map(|(answer, _)| answer)
+    }
+
+    /// [`Hub::ask`], also returning the handle of the room that answered.
+    async fn ask_room<T>(
+        &self,
+        id: DocId,
+        make: impl Fn(oneshot::Sender<Result<T, HubError>>) -> RoomCommand,
+    ) -> Result<(T, RoomHandle), HubError> {
         for _ in 0..GONE_RETRIES {
             if self.shutting_down.load(Ordering::Acquire) {
                 return Err(HubError::ShuttingDown);
@@ -185,7 +194,7 @@ impl Hub {
             }
             match answer.await {
                 Ok(Err(HubError::Gone)) | Err(_) => continue,
-                Ok(result) => return result,
+                Ok(result) => return result.map(|answer| (answer, handle)),
             }
         }
         Err(HubError::Gone)
@@ -197,31 +206,13 @@ impl Hub {
         id: DocId,
         member: impl Fn() -> Member,
     ) -> Result<RoomHandle, HubError> {
-        for _ in 0..GONE_RETRIES {
-            if self.shutting_down.load(Ordering::Acquire) {
-                return Err(HubError::ShuttingDown);
-            }
-            let handle = self.room(id);
-            let (reply, answer) = oneshot::channel();
-            if handle
-                .tx
-                .send(RoomCommand::Join {
-                    member: member(),
-                    reply,
-                })
-                .await
-                .is_err()
-            {
-                self.ctx.forget_room(id, handle.generation);
-                continue;
-            }
-            match answer.await {
-                Ok(Ok(())) => return Ok(handle),
-                Ok(Err(HubError::Gone)) | Err(_) => continue,
-                Ok(Err(error)) => return Err(error),
-            }
-        }
-        Err(HubError::Gone)
+        let (_, handle) = self
+            .ask_room(id, |reply| RoomCommand::Join {
+                member: member(),
+                reply,
+            })
+            .await?;
+        Ok(handle)
     }
 
     /// Applies a REST patch through the live room, so open editors see it. With `base`
