@@ -86,16 +86,20 @@ mod tests {
     fn expires_only_states_older_than_thirty_seconds() {
         let now = Arc::new(AtomicU64::new(1_000));
         let mut awareness = awareness_at(now.clone());
-        awareness.apply_update(update(1, 1, r#"{"a":1}"#)).unwrap();
+        awareness
+            .apply_update(update(1, 1, r#"{"a":1}"#))
+            .expect("test input is valid");
         now.store(20_000, Ordering::SeqCst);
-        awareness.apply_update(update(2, 1, r#"{"b":1}"#)).unwrap();
+        awareness
+            .apply_update(update(2, 1, r#"{"b":1}"#))
+            .expect("test input is valid");
         now.store(31_000, Ordering::SeqCst);
-        let removed = expire_stale(&mut awareness, 31_000).unwrap();
+        let removed = expire_stale(&mut awareness, 31_000).expect("test input is valid");
         assert_eq!(removed.clients.len(), 1);
         assert!(removed.clients.contains_key(&ClientID::new(1)));
         assert!(
             full_state(&awareness)
-                .unwrap()
+                .expect("test state exists")
                 .clients
                 .contains_key(&ClientID::new(2))
         );
@@ -105,8 +109,11 @@ mod tests {
     fn removal_announces_null_with_a_newer_clock() {
         let now = Arc::new(AtomicU64::new(0));
         let mut awareness = awareness_at(now);
-        awareness.apply_update(update(7, 3, r#"{"x":1}"#)).unwrap();
-        let removed = remove_clients(&mut awareness, &[ClientID::new(7)]).unwrap();
+        awareness
+            .apply_update(update(7, 3, r#"{"x":1}"#))
+            .expect("test input is valid");
+        let removed =
+            remove_clients(&mut awareness, &[ClientID::new(7)]).expect("test input is valid");
         let entry = &removed.clients[&ClientID::new(7)];
         assert_eq!(&*entry.json, "null");
         assert_eq!(entry.clock, 4);
