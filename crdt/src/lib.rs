@@ -53,4 +53,4 @@ mod validate;
 pub use document::{apply_patch, materialise, new_doc};
 pub use error::{CrdtError, FieldError};
 pub use kind::{DocKind, UnknownKind};
-pub use update::{ApplyError, apply_update, decode_update};
+pub use update::{ApplyError, apply_client_update, apply_update, decode_update};

@@ -96,12 +96,64 @@ pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<(), ApplyError> {
     }
 }
 
+/// [`apply_update`] with the hub's policy for updates from clients: content that
+/// would be parked as pending (waiting for dependencies this document lacks) is
+/// refused. A client of one central server syncs from that server and never needs
+/// it; yrs never validates parked blocks (the fuzzer's `crash-pending-bad-parent`);
+/// and parked content would sit in memory, unstored. The parking has happened by
+/// the time it shows, so the refusal is [`ApplyError::PartlyApplied`]: reload.
+pub fn apply_client_update(doc: &Doc, update: &[u8]) -> Result<(), ApplyError> {
+    let had_pending = has_pending(&doc.transact());
+    apply_update(doc, update)?;
+    if !had_pending && has_pending(&doc.transact()) {
+        let reason = "update depends on content this document does not have";
+        return Err(ApplyError::PartlyApplied(CrdtError::Update(
+            reason.to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+/// Does the document hold blocks or deletions waiting for missing dependencies?
+fn has_pending<T: ReadTxn>(txn: &T) -> bool {
+    let store = txn.store();
+    store.pending_update().is_some() || store.pending_ds().is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{DocKind, apply_patch, new_doc};
     use proptest::prelude::*;
     use yrs::Transact;
+
+    #[test]
+    fn client_updates_with_missing_dependencies_are_refused() {
+        use yrs::{GetString, Text};
+        let author = new_doc();
+        let text = author.get_or_insert_text("content");
+        let mut updates = Vec::new();
+        for piece in ["ab", "cd"] {
+            let before = author.transact().state_vector();
+            let len = text.len(&author.transact());
+            text.insert(&mut author.transact_mut(), len, piece);
+            updates.push(author.transact().encode_state_as_update_v1(&before));
+        }
+        let server = new_doc();
+        assert!(matches!(
+            apply_client_update(&server, &updates[1]),
+            Err(ApplyError::PartlyApplied(_))
+        ));
+        let fresh = new_doc();
+        apply_client_update(&fresh, &updates[0]).unwrap();
+        apply_client_update(&fresh, &updates[1]).unwrap();
+        assert_eq!(
+            fresh
+                .get_or_insert_text("content")
+                .get_string(&fresh.transact()),
+            "abcd"
+        );
+    }
 
     #[test]
     fn decodes_updates_made_by_apply_patch() {

@@ -31,10 +31,14 @@ fuzz_target!(|data: &[u8]| {
             std::process::abort();
         }
     };
-    // ROCQET_FUZZ_STRICT=1 treats a yrs panic caught inside apply_update as a
-    // crash too, to collect the inputs that cause one.
-    if outcome == harness::Outcome::Panicked && std::env::var_os("ROCQET_FUZZ_STRICT").is_some() {
-        LAST_PANIC.with(|last| eprintln!("yrs panicked inside apply_update: {}", last.borrow()));
+    // ROCQET_FUZZ_STRICT=1 also stops on the contained or known outcomes: a
+    // yrs panic caught inside apply_update or apply_patch, or a doc whose own
+    // full state does not load again.
+    use harness::Outcome::{Damaged, Panicked, Unloadable};
+    if matches!(outcome, Panicked | Damaged | Unloadable)
+        && std::env::var_os("ROCQET_FUZZ_STRICT").is_some()
+    {
+        LAST_PANIC.with(|last| eprintln!("{outcome:?}; last panic: {}", last.borrow()));
         std::process::abort();
     }
 });

@@ -40,6 +40,10 @@ pub enum Outcome {
     /// that yrs panicked in a later `apply_patch`, which contained it and
     /// reported the doc damaged (`CrdtError::Update`).
     Damaged,
+    /// Applied (or refused) without a panic, but the doc's full state, as the
+    /// hub would store it, no longer loads cleanly into a fresh doc. A known,
+    /// unfixed yrs 0.28 weakness (see `FOUND` in `tests/corpus.rs`).
+    Unloadable,
 }
 
 /// The seed prompt as one v1 update written by [`SEED_CLIENT`]: [`make_seed`]'s
@@ -98,7 +102,9 @@ pub fn run(data: &[u8]) -> Outcome {
             let before = doc.transact().state_vector();
             let outcome = match apply_update(&doc, update) {
                 Ok(()) => Outcome::Applied,
-                Err(ApplyError::Invalid(_)) => {
+                Err(ApplyError::Invalid(e)) => {
+                    let e = e.to_string();
+                    assert!(!e.contains("update check panicked"), "{e}");
                     assert_eq!(
                         doc.transact().state_vector(),
                         before,
@@ -110,11 +116,7 @@ pub fn run(data: &[u8]) -> Outcome {
                 // The doc can no longer be trusted: drop it without touching it.
                 Err(ApplyError::Panicked) => return Outcome::Panicked,
             };
-            if use_afterwards(&doc) {
-                outcome
-            } else {
-                Outcome::Damaged
-            }
+            use_afterwards(&doc).unwrap_or(outcome)
         }
         Frame::SyncStep1(sv) => {
             let diff = seeded_doc().transact().encode_state_as_update_v1(&sv);
@@ -143,25 +145,28 @@ pub fn run(data: &[u8]) -> Outcome {
 }
 
 /// What the hub does with a doc after an update: read it as JSON, store its
-/// full state (which must load again), patch it from the REST API. False if a
-/// patch reported the doc damaged (then it is dropped unused).
-fn use_afterwards(doc: &Doc) -> bool {
+/// full state (which should load again), patch it from the REST API. Returns
+/// [`Outcome::Unloadable`] or [`Outcome::Damaged`] when that goes wrong
+/// without a panic (a damaged doc is then dropped unused).
+fn use_afterwards(doc: &Doc) -> Option<Outcome> {
     for kind in [DocKind::Prompt, DocKind::Model] {
         let _ = materialise(doc, kind);
     }
     let full = doc
         .transact()
         .encode_state_as_update_v1(&StateVector::default());
-    if let Err(e) = apply_update(&new_doc(), &full) {
-        panic!("the doc's own full state does not load: {e}");
-    }
+    let unloadable = match apply_update(&new_doc(), &full) {
+        Ok(()) => false,
+        Err(ApplyError::Panicked) => panic!("loading the doc's own full state panicked in yrs"),
+        Err(_) => true,
+    };
     let prompt = json!({"content": "Bye {{who}}", "title": "t", "variables": [{"name": "who"}]});
     let model = json!({"name": "M", "fields": [{"name": "email", "type": "string"}]});
     for (kind, patch) in [(DocKind::Prompt, prompt), (DocKind::Model, model)] {
         if let Err(CrdtError::Update(_)) = apply_patch(doc, kind, &patch) {
-            return false;
+            return Some(Outcome::Damaged);
         }
     }
     let _ = materialise(doc, DocKind::Prompt);
-    true
+    unloadable.then_some(Outcome::Unloadable)
 }

@@ -1,8 +1,7 @@
 //! Rebuilding a document's CRDT from its stored snapshot and update log.
 
 use rocqet_crdt::DocKind;
-use yrs::updates::decoder::Decode;
-use yrs::{Doc, Transact, Update};
+use yrs::Doc;
 
 use crate::ids::DocId;
 use crate::store::{Store, StoreResult};
@@ -25,20 +24,14 @@ pub async fn load(store: &dyn Store, id: DocId) -> StoreResult<Loaded> {
     let state = store.load_state(id).await?;
     let doc = rocqet_crdt::new_doc();
     let mut stored_bytes = 0;
-    {
-        let mut txn = doc.transact_mut();
-        let parts = std::iter::once(&state.snapshot).chain(state.updates.iter());
-        for (index, bytes) in parts.enumerate() {
-            stored_bytes += bytes.len();
-            if bytes.is_empty() {
-                continue;
-            }
-            let applied = Update::decode_v1(bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|update| txn.apply_update(update).map_err(|e| e.to_string()));
-            if let Err(error) = applied {
-                tracing::error!(doc = %id, index, %error, "skipping unreadable stored update");
-            }
+    let parts = std::iter::once(&state.snapshot).chain(state.updates.iter());
+    for (index, bytes) in parts.enumerate() {
+        stored_bytes += bytes.len();
+        if bytes.is_empty() {
+            continue;
+        }
+        if let Err(error) = rocqet_crdt::apply_update(&doc, bytes) {
+            tracing::error!(doc = %id, index, %error, "skipping unreadable stored update");
         }
     }
     Ok(Loaded {

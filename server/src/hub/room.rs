@@ -5,18 +5,16 @@
 //! encoded once and pushed as shared `Bytes` into each connection's outbox.
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use rocqet_crdt::DocKind;
 use rocqet_crdt::protocol::{self, Frame};
+use rocqet_crdt::{ApplyError, DocKind};
 use tokio::sync::{mpsc, oneshot};
 use yrs::block::ClientID;
 use yrs::sync::Awareness;
-use yrs::updates::decoder::Decode;
-use yrs::{ReadTxn, StateVector, Transact, Update};
+use yrs::{ReadTxn, StateVector, Transact};
 
 use super::persister::{PersistItem, PersistProgress};
 
@@ -164,13 +162,7 @@ impl Room {
                 RoomCommand::Join { member, reply } => {
                     let _ = reply.send(self.join(member));
                 }
-                RoomCommand::Frame { conn, frame } => {
-                    self.frame(conn, frame);
-                    if self.poisoned {
-                        self.reload().await;
-                        return;
-                    }
-                }
+                RoomCommand::Frame { conn, frame } => self.frame(conn, frame),
                 RoomCommand::Leave { conn } => self.leave(conn),
                 RoomCommand::Patch { patch, base, reply } => {
                     let _ = reply.send(self.patch(patch, base.as_deref()));
@@ -211,6 +203,10 @@ impl Room {
                     let _ = reply.send(());
                     return;
                 }
+            }
+            if self.poisoned {
+                self.reload().await;
+                return;
             }
         }
     }
@@ -349,8 +345,8 @@ impl Room {
                 self.reject(conn, close::BAD_MESSAGE, "update rejected");
                 return;
             }
-            Err(Refusal::Panicked) => {
-                tracing::error!(doc = %self.id, conn, "update panicked mid-apply; reloading the document");
+            Err(Refusal::Damaged) => {
+                tracing::error!(doc = %self.id, conn, "update left the document untrustworthy; reloading it");
                 self.reject(conn, close::BAD_MESSAGE, "update rejected");
                 self.poisoned = true;
                 return;
@@ -397,7 +393,16 @@ impl Room {
             let current = rocqet_crdt::materialise(self.awareness.doc(), self.kind);
             bases::rebase_text(&mut patch, base, &current);
         }
-        let update = rocqet_crdt::apply_patch(self.awareness.doc(), self.kind, &patch)?;
+        let update = match rocqet_crdt::apply_patch(self.awareness.doc(), self.kind, &patch) {
+            Ok(update) => update,
+            // apply_patch reports a panic inside yrs this way: the doc is damaged.
+            Err(error @ rocqet_crdt::CrdtError::Update(_)) => {
+                tracing::error!(doc = %self.id, %error, "patch found the document damaged; reloading it");
+                self.poisoned = true;
+                return Err(HubError::Gone);
+            }
+            Err(error) => return Err(error.into()),
+        };
         if !update.is_empty() && update != EMPTY_UPDATE {
             self.doc_bytes += update.len();
             let update = Bytes::from(update);
@@ -433,28 +438,19 @@ fn decode(frame: &[u8]) -> Result<Frame<'_>, ()> {
 
 /// Why an update was not applied.
 enum Refusal {
-    /// Malformed or refused by yrs; the document is untouched.
+    /// Malformed or refused; the document is untouched.
     Invalid(String),
-    /// yrs panicked part-way through; the in-memory document can no longer be trusted.
-    Panicked,
+    /// yrs integrated part of it, parked it, or panicked: the in-memory document
+    /// can no longer be trusted and is reloaded from the store.
+    Damaged,
 }
 
-/// Decodes and applies one update.
+/// Applies one client update under the hub's policy (`rocqet_crdt::apply_client_update`).
 fn apply(awareness: &Awareness, update: &[u8]) -> Result<(), Refusal> {
-    let decoded = std::panic::catch_unwind(|| Update::decode_v1(update));
-    let update = match decoded {
-        Ok(Ok(update)) => update,
-        Ok(Err(e)) => return Err(Refusal::Invalid(e.to_string())),
-        Err(_) => return Err(Refusal::Invalid("undecodable update".to_owned())),
-    };
-    let doc = awareness.doc();
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut txn = doc.transact_mut();
-        txn.apply_update(update)
-    }));
-    match outcome {
-        Ok(result) => result.map_err(|e| Refusal::Invalid(e.to_string())),
-        Err(_) => Err(Refusal::Panicked),
+    match rocqet_crdt::apply_client_update(awareness.doc(), update) {
+        Ok(()) => Ok(()),
+        Err(ApplyError::Invalid(error)) => Err(Refusal::Invalid(error.to_string())),
+        Err(ApplyError::PartlyApplied(_) | ApplyError::Panicked) => Err(Refusal::Damaged),
     }
 }
 

@@ -22,6 +22,7 @@ server_test!(
     awareness_flood_closes_with_4429,
     unknown_document_closes_with_4404,
     client_that_never_reads_is_dropped,
+    fuzz_corpus_never_hurts_the_server,
 );
 
 /// Joins as a fresh client and returns the document text after the sync handshake.
@@ -256,4 +257,39 @@ fn append_frame_local(doc: &yrs::Doc, written: &mut String, chunk: &str) -> Vec<
         written.push_str(chunk);
         protocol::encode_update(&doc.transact().encode_state_as_update_v1(&before))
     }
+}
+
+/// Every input the crdt fuzzer kept (crashers included), sent as a frame on its own
+/// connection: the server answers or closes that socket, and stays healthy.
+async fn fuzz_corpus_never_hurts_the_server(db: TestDb) {
+    let server = TestServer::start(db).await;
+    let id = server.create_prompt("intact").await;
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crdt/tests/corpus");
+    let mut files: Vec<_> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() > 10, "corpus found at {}", corpus.display());
+    let probe = protocol::encode_sync_step1(&StateVector::default());
+    for file in &files {
+        let frame = std::fs::read(file).unwrap();
+        let mut socket = RawSocket::connect(&server.ws_url(&id)).await;
+        if !socket.try_send(Message::Binary(frame.into())).await {
+            continue;
+        }
+        socket.try_send(Message::Binary(probe.clone().into())).await;
+        // Either the server answers the probe or it closes this socket; both are fine.
+        while let Some(reply) = socket.next_binary().await {
+            if matches!(protocol::decode_frame(&reply), Ok(Frame::SyncStep2(_))) {
+                break;
+            }
+        }
+    }
+    let edit = append_frame(&server, &id, " still live").await;
+    let mut good = RawSocket::connect(&format!("{}?ack=1", server.ws_url(&id))).await;
+    good.send_acked(edit).await;
+    assert!(synced_text(&server, &id).await.ends_with(" still live"));
+    let (status, _) = server.call(reqwest::Method::GET, "/healthz", None).await;
+    assert_eq!(status, 200);
 }
