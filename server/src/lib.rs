@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -181,9 +182,19 @@ pub async fn start(
             let _ = stopped.wait_for(|stop| *stop).await;
             closing_hub.shutdown().await;
         };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(signal)
-            .await;
+        let served = axum::serve(
+            // Small frames must leave at once: with Nagle's algorithm on, a frame
+            // written while the previous one awaits its ACK waits for the peer's
+            // delayed-ACK timer (up to 40 ms on Linux), which was our fan-out p99.
+            listener.tap_io(|tcp| {
+                if let Err(error) = tcp.set_nodelay(true) {
+                    tracing::debug!(%error, "could not set TCP_NODELAY");
+                }
+            }),
+            app,
+        )
+        .with_graceful_shutdown(signal)
+        .await;
         if let Some(sweeper) = sweeper {
             sweeper.abort();
         }

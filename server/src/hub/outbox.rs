@@ -77,10 +77,8 @@ impl Outbox {
     pub fn drain(&self, into: &mut Vec<Bytes>) -> Option<CloseRequest> {
         let mut inner = self.inner.lock();
         into.extend(inner.frames.drain(..));
-        if inner.frames.capacity() > 16 {
-            // A burst grew the queue; give the memory back so idle connections stay small.
-            inner.frames.shrink_to(16);
-        }
+        // Most connections sit idle between bursts: hold no queue memory meanwhile.
+        inner.frames = VecDeque::new();
         inner.close.clone()
     }
 

@@ -135,6 +135,8 @@ where
             written = write => written?,
             request = closed(outbox) => return Ok(Some(request)),
         }
+        // Idle connections keep no write list; the next burst allocates a fresh one.
+        *pending = Vec::new();
         if close.is_some() {
             return Ok(close);
         }

@@ -12,10 +12,11 @@ use serde::Deserialize;
 use crate::state::AppState;
 use connection::Session;
 
-/// tungstenite reserves its read buffer up front for every connection; 1 KiB keeps
-/// idle connections small, while larger frames still arrive whole (it reserves the
-/// announced frame length) at the cost of a few more reads.
-const READ_BUFFER: usize = 1024;
+/// tungstenite reserves its read buffer up front for every connection, so it is most
+/// of an idle connection's memory. Edits and cursor moves are tens of bytes; larger
+/// frames still arrive whole (tungstenite reserves the announced frame length), at
+/// the cost of a few more reads.
+const READ_BUFFER: usize = 256;
 /// Frames over the limit are refused by us with 4413; tungstenite only cuts off
 /// the absurd ones, so it needs headroom beyond our own check.
 const FRAME_HEADROOM: usize = 64 * 1024;
