@@ -76,12 +76,11 @@ pub enum ApplyError {
 pub fn apply_update(doc: &Doc, update: &[u8]) -> Result<(), ApplyError> {
     let update = decode_update(update).map_err(ApplyError::Invalid)?;
     let mut txn = doc.transact_mut();
-    let before = txn.state_vector();
     let applied = catch_unwind(AssertUnwindSafe(|| {
         txn.apply_update(update).map_err(|e| {
             // Only the integration loop returns errors, before any delete is
             // applied, so "nothing changed" is: no new items, no deletions.
-            let touched = txn.state_vector() != before
+            let touched = txn.state_vector() != *txn.before_state()
                 || !txn.insert_set().is_empty()
                 || !txn.delete_set().is_empty();
             (CrdtError::Update(e.to_string()), touched)

@@ -36,7 +36,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
 /// Prometheus text exposition.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("rocqet_persist_queue_depth").set(state.hub.persist_queue_depth() as f64);
-    metrics::gauge!("rocqet_rooms_loaded").set(state.hub.room_count() as f64);
+    metrics::gauge!("rocqet_rooms").set(state.hub.room_count() as f64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -35,8 +35,9 @@ impl RecentBases {
     }
 }
 
-/// A strong ETag from the content. `DefaultHasher::new()` has fixed keys, so the same
-/// content gets the same tag after a reload.
+/// A strong ETag from the content: the same content read twice gets the same tag, so
+/// repeated reads share one remembered base. Tags live with the room; after it unloads,
+/// an old tag is unknown and its PATCH gets 409.
 fn etag(content: &Value) -> String {
     let mut hasher = DefaultHasher::new();
     content.to_string().hash(&mut hasher);

@@ -6,6 +6,7 @@
 //! update that fails to store is retried, never dropped: it is already live
 //! in its room, and its sender was not acked, so nothing acked is ever lost.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -122,8 +123,8 @@ impl Persister {
     pub fn enqueue(&self, item: PersistItem) -> bool {
         let shard = (self.hasher.hash_one(item.doc_id) % self.shards.len() as u64) as usize;
         item.progress.inflight.fetch_add(1, Ordering::AcqRel);
-        let depth = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
-        metrics::gauge!("rocqet_persist_queue_depth").set(depth as f64);
+        // The depth gauge is published per commit and on /metrics, not per update.
+        self.depth.fetch_add(1, Ordering::Relaxed);
         match self.shards[shard].send(item) {
             Ok(()) => true,
             Err(mpsc::error::SendError(item)) => {
@@ -214,7 +215,7 @@ async fn commit(store: &dyn Store, batch: &[PersistItem]) {
             })
         })
         .collect();
-    let mut seqs = Vec::new();
+    let mut seqs = HashMap::new();
     if !rows.is_empty() {
         let mut delay = RETRY_MIN;
         loop {
@@ -223,7 +224,7 @@ async fn commit(store: &dyn Store, batch: &[PersistItem]) {
                 Ok(written) => {
                     metrics::histogram!("rocqet_persist_seconds")
                         .record(started.elapsed().as_secs_f64());
-                    seqs = written;
+                    seqs = written.into_iter().collect();
                     break;
                 }
                 Err(error) => {
@@ -237,10 +238,7 @@ async fn commit(store: &dyn Store, batch: &[PersistItem]) {
     }
     metrics::counter!("rocqet_updates_persisted_total").increment(rows.len() as u64);
     for item in batch {
-        let seq = seqs
-            .iter()
-            .find(|(id, _)| *id == item.doc_id)
-            .map(|(_, seq)| *seq);
+        let seq = seqs.get(&item.doc_id).copied();
         if let Some(outbox) = &item.ack {
             outbox.push(Bytes::from_static(&rocqet_crdt::protocol::ACK_FRAME));
         }

@@ -150,9 +150,7 @@ impl Room {
             last_ping: ctx.clock.now_ms(),
             ctx,
         };
-        metrics::gauge!("rocqet_rooms").increment(1.0);
         room.serve(&mut rx).await;
-        metrics::gauge!("rocqet_rooms").decrement(1.0);
         refuse_all(&mut rx, &HubError::Gone);
     }
 

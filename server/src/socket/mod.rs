@@ -31,9 +31,6 @@ pub fn router() -> Router<AppState> {
 struct Params {
     /// `1` or `true`: acks after durable storage.
     ack: Option<String>,
-    /// Access token (checked once identity lands).
-    #[allow(dead_code)]
-    token: Option<String>,
 }
 
 async fn upgrade(
