@@ -8,8 +8,15 @@
 //! - [`decode_update`]: untrusted update bytes to a `yrs::Update`, never a panic.
 //! - [`apply_update`]: decode and apply untrusted update bytes; a yrs panic
 //!   comes back as [`ApplyError::Panicked`], never unwinds into the caller.
-//! - [`placeholders`]: `{{name}}` extraction, shared with rendering.
+//! - [`placeholders`]: `{{name}}` parsing (and the `\{{` escape), shared with
+//!   rendering.
 //! - [`position`]: the fractional indexes that order fields and relations.
+//! - [`history`]: versions as stored (state vector, diff, snapshot) and any
+//!   version's content rebuilt from them.
+//! - [`restore`]: the minimal edit that brings the live document back to an
+//!   old version's content.
+//! - [`diff`]: what changed between two versions' contents, as JSON.
+//! - [`render`]: a prompt template with its placeholders filled in.
 //!
 //! ```
 //! use rocqet_crdt::{DocKind, apply_patch, materialise, new_doc};
@@ -32,8 +39,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod collection;
+pub mod diff;
 mod document;
 mod error;
+pub mod history;
 mod json;
 mod kind;
 mod model;
@@ -42,6 +51,8 @@ pub mod placeholders;
 pub mod position;
 mod prompt;
 pub mod protocol;
+pub mod render;
+mod restore;
 pub mod schema;
 #[cfg(test)]
 mod test_support;
@@ -53,4 +64,5 @@ mod validate;
 pub use document::{apply_patch, materialise, new_doc};
 pub use error::{CrdtError, FieldError};
 pub use kind::{DocKind, UnknownKind};
+pub use restore::restore;
 pub use update::{ApplyError, apply_client_update, apply_update, decode_update};

@@ -4,6 +4,14 @@
 //! `[A-Za-z_][A-Za-z0-9_.-]*`, optional ASCII whitespace, `}}`. Anything else
 //! between double braces is plain text, so `{{ 1 }}` or `{{a b}}` render as
 //! written.
+//!
+//! Escapes: a run of backslashes directly before `{{` is halved, and an odd
+//! run makes that `{{` literal text: `\{{name}}` is the text `{{name}}` (not
+//! a variable), `\\{{name}}` is a backslash followed by the placeholder.
+//! Backslashes anywhere else are plain text. [`parse`] resolves escapes;
+//! [`find`] and [`extract`] see only live placeholders, so an escaped one is
+//! never listed as a variable. The grammar as users read it is in
+//! [`crate::render`].
 
 use std::ops::Range;
 
@@ -27,27 +35,77 @@ pub fn extract(text: &str) -> Vec<String> {
     names
 }
 
-/// Every placeholder occurrence, left to right, non-overlapping.
+/// Every placeholder occurrence, left to right, non-overlapping (escaped ones excluded).
 pub fn find(text: &str) -> Vec<Placeholder<'_>> {
+    parse(text)
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Placeholder(p) => Some(p),
+            Piece::Text(_) => None,
+        })
+        .collect()
+}
+
+/// One piece of a parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Literal text, escapes already resolved: output it as is.
+    Text(&'a str),
+    /// A live placeholder: substitute it.
+    Placeholder(Placeholder<'a>),
+}
+
+/// The template as literal text and placeholders, left to right, escapes resolved.
+///
+/// Concatenating the pieces, each placeholder written as `text[span]`, gives
+/// the template minus the backslashes its escapes consumed.
+pub fn parse(text: &str) -> Vec<Piece<'_>> {
     let bytes = text.as_bytes();
-    let mut found = Vec::new();
+    let mut pieces = Vec::new();
+    // Start of literal text not yet emitted, and where to look for the next `{{`.
+    let mut literal = 0;
     let mut i = 0;
     while let Some(offset) = text.get(i..).and_then(|rest| rest.find("{{")) {
         let start = i + offset;
+        let slashes = bytes
+            .get(literal..start)
+            .map_or(0, |b| b.iter().rev().take_while(|&&b| b == b'\\').count());
+        if slashes > 0 {
+            // Keep half the run: the backslashes are identical, so drop the tail.
+            push_text(&mut pieces, text, literal..start - slashes + slashes / 2);
+            literal = start;
+            if slashes % 2 == 1 {
+                // The `{{` stays in the pending literal text.
+                i = start + 2;
+                continue;
+            }
+        }
         match parse_at(bytes, start) {
             Some((name, end)) => {
-                found.push(Placeholder {
+                push_text(&mut pieces, text, literal..start);
+                pieces.push(Piece::Placeholder(Placeholder {
                     // Names are ASCII, so these byte offsets are char boundaries.
                     name: text.get(name).unwrap_or_default(),
                     span: start..end,
-                });
+                }));
+                literal = end;
                 i = end;
             }
             // `{{{x}}}` holds `{{x}}` one brace later; retry from there.
             None => i = start + 1,
         }
     }
-    found
+    push_text(&mut pieces, text, literal..text.len());
+    pieces
+}
+
+/// Appends `text[range]` as literal text unless it is empty.
+fn push_text<'a>(pieces: &mut Vec<Piece<'a>>, text: &'a str, range: Range<usize>) {
+    // Every range ends next to an ASCII byte, so it is on a char boundary;
+    // `get` keeps a mistake from becoming a panic.
+    if let Some(t) = text.get(range).filter(|t| !t.is_empty()) {
+        pieces.push(Piece::Text(t));
+    }
 }
 
 /// Whether `name` is a valid variable name.
@@ -117,6 +175,37 @@ mod tests {
     }
 
     #[test]
+    fn escaped_placeholders_are_not_variables() {
+        assert_eq!(
+            extract(r"\{{a}} {{b}} \\{{c}} \\\{{d}} x\y{{e}}"),
+            ["b", "c", "e"]
+        );
+        assert_eq!(extract(r"\{{{x}}}"), Vec::<String>::new());
+        assert_eq!(extract(r"{\{{x}}"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn parse_halves_backslash_runs_before_braces_only() {
+        assert_eq!(
+            parse(r"a\b \{{x}} \\{{ y }}!"),
+            [
+                Piece::Text(r"a\b "),
+                Piece::Text(r"{{x}} \"),
+                Piece::Placeholder(Placeholder {
+                    name: "y",
+                    span: 13..20
+                }),
+                Piece::Text("!"),
+            ]
+        );
+        assert_eq!(
+            parse(r"\\\\{{ 1 }}"),
+            [Piece::Text(r"\\"), Piece::Text("{{ 1 }}")]
+        );
+        assert_eq!(parse(""), []);
+    }
+
+    #[test]
     fn validates_names() {
         assert!(is_valid_name("_a.b-c9"));
         assert!(!is_valid_name(""));
@@ -126,11 +215,23 @@ mod tests {
 
     proptest! {
         #[test]
-        fn never_panics_and_names_are_valid(t in "(\\{\\{|\\}\\}| |[a-z_.-]|é|\\{|\\}){0,40}") {
+        fn never_panics_and_names_are_valid(t in "(\\{\\{|\\}\\}| |[a-z_.-]|é|\\{|\\}|\\\\){0,40}") {
             for p in find(&t) {
                 prop_assert!(is_valid_name(p.name));
                 prop_assert!(t[p.span.clone()].contains(p.name));
             }
+        }
+
+        #[test]
+        fn without_backslashes_parse_loses_nothing(t in "(\\{\\{|\\}\\}| |[a-z_.-]|é|\\{|\\}){0,40}") {
+            let joined: String = parse(&t)
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Text(s) => s,
+                    Piece::Placeholder(p) => &t[p.span],
+                })
+                .collect();
+            prop_assert_eq!(joined, t);
         }
     }
 }

@@ -225,7 +225,8 @@ fn read_client_id(cur: &mut Cursor<'_>) -> Result<(), CrdtError> {
     Ok(())
 }
 
-fn decode_state_vector(payload: &[u8]) -> Result<StateVector, CrdtError> {
+/// Decodes untrusted v1 state-vector bytes; oversized client ids and lying counts are errors, never panics.
+pub(crate) fn decode_state_vector(payload: &[u8]) -> Result<StateVector, CrdtError> {
     check_list(payload, "state vector", |cur| {
         read_client_id(cur)?;
         cur.read_var::<u32>()?;

@@ -114,7 +114,7 @@ pub fn apply_client_update(doc: &Doc, update: &[u8]) -> Result<(), ApplyError> {
 }
 
 /// Does the document hold blocks or deletions waiting for missing dependencies?
-fn has_pending<T: ReadTxn>(txn: &T) -> bool {
+pub(crate) fn has_pending<T: ReadTxn>(txn: &T) -> bool {
     let store = txn.store();
     store.pending_update().is_some() || store.pending_ds().is_some()
 }
