@@ -170,6 +170,12 @@ impl LiveDoc {
         self.wait_for(|s| s.synced.then_some(())).await
     }
 
+    /// Waits until the server says this connection is read-only (a viewer's
+    /// socket) and returns its reason.
+    pub async fn wait_denied(&self) -> Result<String, ClientError> {
+        self.wait_for(|s| s.denied.clone()).await
+    }
+
     /// Waits until every update sent so far is acked (needs `ack`).
     pub async fn wait_saved(&self) -> Result<(), ClientError> {
         if !self.shared.ack {

@@ -65,11 +65,26 @@ pub struct Config {
     /// Log line format.
     #[arg(long, env = "ROCQET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Folder for local data: the development signing secret (the SQLite file is named by the URL).
+    #[arg(long, env = "ROCQET_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Browser origins allowed to open sockets (comma-separated, `*` for any);
+    /// empty allows any. Requests without an `Origin` header always pass.
+    #[arg(long, env = "ROCQET_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Login and register attempts per minute from one IP address (429 beyond).
+    #[arg(long, env = "ROCQET_AUTH_ATTEMPTS_PER_IP", default_value_t = 30)]
+    pub auth_attempts_per_ip: u32,
+    /// Login and register attempts per minute for one email (429 beyond).
+    #[arg(long, env = "ROCQET_AUTH_ATTEMPTS_PER_EMAIL", default_value_t = 10)]
+    pub auth_attempts_per_email: u32,
     /// Folder with the built web editor; served at `/`.
     #[arg(long, env = "ROCQET_WEB_DIR", default_value = "web/dist")]
     pub web_dir: PathBuf,
     #[command(flatten)]
     pub limits: Limits,
+    #[command(flatten)]
+    pub versions: VersionSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -89,8 +104,13 @@ impl std::fmt::Debug for Config {
             .field("production", &self.production)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
+            .field("data_dir", &self.data_dir)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("auth_attempts_per_ip", &self.auth_attempts_per_ip)
+            .field("auth_attempts_per_email", &self.auth_attempts_per_email)
             .field("web_dir", &self.web_dir)
             .field("limits", &self.limits)
+            .field("versions", &self.versions)
             .finish()
     }
 }
@@ -136,6 +156,34 @@ impl Limits {
     /// The batching window as a duration.
     pub fn persist_batch(&self) -> Duration {
         Duration::from_millis(self.persist_batch_ms)
+    }
+}
+
+/// When versions are cut and how they are stored.
+#[derive(Debug, Clone, Args)]
+pub struct VersionSettings {
+    /// Seconds without edits after a change before a version is cut automatically.
+    #[arg(long, env = "ROCQET_VERSION_QUIET_SECS", default_value_t = 30)]
+    pub version_quiet_secs: u64,
+    /// Longest a change stays unversioned while editing goes on without a pause.
+    #[arg(long, env = "ROCQET_VERSION_MAX_INTERVAL_SECS", default_value_t = 600)]
+    pub version_max_interval_secs: u64,
+    /// A full snapshot every Nth version (version 1 always has one); reading a
+    /// version applies at most N - 1 diffs on top of a snapshot.
+    #[arg(long, env = "ROCQET_SNAPSHOT_EVERY", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub snapshot_every: u32,
+}
+
+impl VersionSettings {
+    /// The quiet period in milliseconds.
+    pub fn quiet_ms(&self) -> u64 {
+        self.version_quiet_secs.saturating_mul(1000)
+    }
+
+    /// The maximum interval in milliseconds.
+    pub fn max_interval_ms(&self) -> u64 {
+        self.version_max_interval_secs.saturating_mul(1000)
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::hub::HubError;
 use crate::store::StoreError;
+use crate::versions::VersionError;
 
 /// A REST error; `IntoResponse` writes `{"error":{"code","message","details"}}`.
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +161,18 @@ impl From<HubError> for ApiError {
                     .to_owned(),
             ),
             HubError::Gone => ApiError::Unavailable("document is reloading; retry".to_owned()),
+        }
+    }
+}
+
+impl From<VersionError> for ApiError {
+    fn from(e: VersionError) -> Self {
+        match e {
+            VersionError::NotFound => ApiError::not_found("version"),
+            VersionError::Store(StoreError::NotFound) => ApiError::not_found("document"),
+            VersionError::Store(store) => store.into(),
+            VersionError::Corrupt(cause) => ApiError::Internal(cause),
+            VersionError::Hub(hub) => hub.into(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Tests use [`start`] with an injected clock and drive the returned [`Running`].
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod ids;
 pub mod socket;
 pub mod state;
 pub mod store;
+pub mod versions;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,6 +28,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::auth::Auth;
+use crate::auth::throttle::Throttle;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::hub::Hub;
@@ -103,7 +107,7 @@ impl Running {
 pub fn validate(config: &Config) -> Result<(), ServerError> {
     if config.production && config.jwt_secret.is_none() {
         return Err(ServerError::Config(
-            "--production requires ROCQET_JWT_SECRET".to_owned(),
+            auth::secret::SecretError::MissingInProduction.to_string(),
         ));
     }
     Ok(())
@@ -152,14 +156,25 @@ pub async fn start(
         persister,
         options.clock.clone(),
         config.limits.clone(),
+        config.versions.clone(),
     );
+    let secret = auth::secret::resolve(
+        config.jwt_secret.as_deref(),
+        config.production,
+        &config.data_dir,
+    )
+    .map_err(|e| ServerError::Config(e.to_string()))?;
+    let throttle = Throttle::new(config.auth_attempts_per_ip, config.auth_attempts_per_email);
+    let auth = Auth::new(&secret, store.clone(), options.clock.clone(), throttle);
     let state = AppState {
         config: Arc::new(config),
         store,
         hub: hub.clone(),
+        auth: Arc::new(auth),
+        clock: options.clock.clone(),
         metrics: metrics_handle(),
     };
-    let app = http::router(state);
+    let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let (stop, mut stopped) = watch::channel(false);
     let sweeper = options.background_sweep.then(|| {

@@ -10,9 +10,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use yrs::{ReadTxn, StateVector, Transact};
 
+use super::audit::{self, Event};
+use super::guard;
 use super::json::Json;
+use crate::auth::{Caller, RequestMeta, Role};
 use crate::error::ApiError;
-use crate::ids::{DocId, WorkspaceId};
+use crate::ids::{DocId, UserId};
 use crate::state::AppState;
 use crate::store::{DocumentRecord, ListQuery, NewDocument, SortOrder};
 
@@ -21,6 +24,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/workspaces/{ws}/{kind}", get(list).post(create))
         .route("/api/{kind}/{id}", get(read).patch(patch).delete(remove))
+        .route("/api/{kind}/{id}/presence", get(presence))
 }
 
 /// `prompts` or `models` from the URL; anything else is a 404 like any unknown route.
@@ -42,22 +46,8 @@ fn patch_body(body: Value) -> Result<Value, ApiError> {
     Ok(Value::Object(map))
 }
 
-fn doc_id(raw: &str) -> Result<DocId, ApiError> {
-    raw.parse().map_err(|_| ApiError::not_found("document"))
-}
-
-/// Resolves `{ws}` (id or slug). Until identity lands there is one workspace.
-async fn workspace(state: &AppState, ws: &str) -> Result<WorkspaceId, ApiError> {
-    let default = state.store.default_workspace().await?;
-    if ws == "default" || ws.parse::<WorkspaceId>().is_ok_and(|id| id == default) {
-        Ok(default)
-    } else {
-        Err(ApiError::not_found("workspace"))
-    }
-}
-
 /// The API shape of a document: its content plus server-owned fields.
-fn document_json(record: &DocumentRecord, content: Value) -> Value {
+pub(super) fn document_json(record: &DocumentRecord, content: Value) -> Value {
     let mut body = match content {
         Value::Object(map) => map,
         _ => serde_json::Map::new(),
@@ -89,13 +79,22 @@ async fn record(state: &AppState, kind: DocKind, id: DocId) -> Result<DocumentRe
     Ok(record)
 }
 
-async fn create(
+/// Creates a prompt or model from a partial document.
+#[utoipa::path(post, path = "/api/workspaces/{ws}/{kind}", tag = "documents",
+    params(("ws" = String, Path, description = "Workspace id or slug"),
+           ("kind" = String, Path, description = "`prompts` or `models`")),
+    request_body = crate::http::openapi::DocumentPatch,
+    responses((status = 201, description = "Created", body = crate::http::openapi::Document)))]
+pub(super) async fn create(
     State(state): State<AppState>,
+    caller: Caller,
+    meta: RequestMeta,
     Path((ws, kind)): Path<(String, String)>,
     Json(body): Json<Value>,
 ) -> Result<impl IntoResponse, ApiError> {
     let kind = kind_of(&kind)?;
-    let workspace_id = workspace(&state, &ws).await?;
+    let (ws, _) = guard::workspace(&state, &caller, &ws, Role::Editor).await?;
+    let workspace_id = ws.id;
     let body = patch_body(body)?;
     let doc = rocqet_crdt::new_doc();
     rocqet_crdt::apply_patch(&doc, kind, &body)?;
@@ -111,6 +110,14 @@ async fn create(
         materialised: materialised.clone(),
     };
     let record = state.store.create_document(new).await?;
+    let event = Event::in_workspace(
+        workspace_id,
+        caller.user,
+        "document.create",
+        kind.as_str(),
+        record.id,
+    );
+    audit::record(&state, &meta, event).await;
     Ok((
         StatusCode::CREATED,
         Json(document_json(&record, materialised)),
@@ -118,12 +125,17 @@ async fn create(
 }
 
 /// Listing parameters of API.md.
-#[derive(Debug, Deserialize)]
-struct ListParams {
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(super) struct ListParams {
+    /// Words in the title, description or content (the last may be a prefix).
     q: Option<String>,
+    /// Only documents with this tag.
     tag: Option<String>,
+    /// 1 to 200 (default 50).
     limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// `updated` (default, newest first), `created`, `-created_at` or `title`.
     sort: Option<String>,
 }
 
@@ -141,14 +153,21 @@ fn sort_order(raw: Option<&str>) -> Result<SortOrder, ApiError> {
     })
 }
 
-async fn list(
+/// Lists the workspace's prompts or models, with search and cursor pagination.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/{kind}", tag = "documents",
+    params(("ws" = String, Path, description = "Workspace id or slug"),
+           ("kind" = String, Path, description = "`prompts` or `models`"), ListParams),
+    responses((status = 200, description = "A page", body = crate::http::openapi::DocumentPage)))]
+pub(super) async fn list(
     State(state): State<AppState>,
+    caller: Caller,
     Path((ws, kind)): Path<(String, String)>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let kind = kind_of(&kind)?;
     let Query(params) = params.map_err(|e| ApiError::InvalidPayload(e.body_text()))?;
-    let workspace_id = workspace(&state, &ws).await?;
+    let (ws, _) = guard::workspace(&state, &caller, &ws, Role::Viewer).await?;
+    let workspace_id = ws.id;
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::InvalidPayload(
@@ -175,38 +194,65 @@ async fn list(
     ))
 }
 
-/// `?version=` and `?label=` come with versions; refused clearly until then.
-#[derive(Debug, Deserialize)]
-struct ReadParams {
+/// `?version=N` or `?label=L` (`latest`: the newest version) read a version instead of the live document.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub(super) struct ReadParams {
     version: Option<String>,
     label: Option<String>,
 }
 
-async fn read(
+/// The live document, or its content at a version or label.
+#[utoipa::path(get, path = "/api/{kind}/{id}", tag = "documents",
+    params(("kind" = String, Path, description = "`prompts` or `models`"), ("id" = String, Path, description = "Document id"), ReadParams),
+    responses((status = 200, description = "The document; an `ETag` header names this read for `If-Match`",
+               body = crate::http::openapi::Document)))]
+pub(super) async fn read(
     State(state): State<AppState>,
+    caller: Caller,
     Path((kind, id)): Path<(String, String)>,
     Query(params): Query<ReadParams>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let kind = kind_of(&kind)?;
-    let id = doc_id(&id)?;
-    if params.version.is_some() || params.label.is_some() {
-        return Err(ApiError::InvalidPayload(
-            "versions are not available on this server yet".to_owned(),
-        ));
+    let (id, _, _) = guard::document(&state, &caller, kind, &id, Role::Viewer).await?;
+    let selector = match (params.version, params.label) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::InvalidPayload(
+                "give either version or label, not both".to_owned(),
+            ));
+        }
+        (Some(n), None) => Some(crate::versions::Selector::Number(n.parse().map_err(
+            |_| ApiError::InvalidPayload("version must be a version number".to_owned()),
+        )?)),
+        (None, Some(label)) => Some(crate::versions::Selector::Label(label)),
+        (None, None) => None,
+    };
+    if let Some(selector) = selector {
+        // No ETag: a PATCH must be based on a read of the live document.
+        let body = super::versions::read_selected(&state, kind, id, &selector).await?;
+        return Ok(Json(body).into_response());
     }
     let record = record(&state, kind, id).await?;
     let (content, etag) = state.hub.read(id).await?;
-    Ok(with_etag(&etag, Json(document_json(&record, content))))
+    Ok(with_etag(&etag, Json(document_json(&record, content))).into_response())
 }
 
-async fn patch(
+/// Applies a partial document as a CRDT edit that open editors see at once. With
+/// `If-Match: <ETag of a read>`, a content change is merged onto what landed since.
+#[utoipa::path(patch, path = "/api/{kind}/{id}", tag = "documents",
+    params(("kind" = String, Path, description = "`prompts` or `models`"), ("id" = String, Path, description = "Document id"),
+           ("If-Match" = Option<String>, Header, description = "ETag of the read the change was made on")),
+    request_body = crate::http::openapi::DocumentPatch,
+    responses((status = 200, description = "The document after the edit", body = crate::http::openapi::Document)))]
+pub(super) async fn patch(
     State(state): State<AppState>,
+    caller: Caller,
+    meta: RequestMeta,
     Path((kind, id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<impl IntoResponse, ApiError> {
     let kind = kind_of(&kind)?;
-    let id = doc_id(&id)?;
+    let (id, place, _) = guard::document(&state, &caller, kind, &id, Role::Editor).await?;
     let body = patch_body(body)?;
     let record = record(&state, kind, id).await?;
     let base = headers
@@ -214,20 +260,86 @@ async fn patch(
         .map(|v| v.to_str().map(str::to_owned))
         .transpose()
         .map_err(|_| ApiError::InvalidPayload("If-Match must be an ETag".to_owned()))?;
-    let (content, etag) = state.hub.patch(id, body, base).await?;
+    let (content, etag) = state.hub.patch(id, body, base, Some(caller.user)).await?;
     // Listing and search see a REST edit at once; socket edits follow on the next sweep.
     state.store.save_materialised(id, &content).await?;
+    let event = Event::in_workspace(
+        place.workspace_id,
+        caller.user,
+        "document.update",
+        kind.as_str(),
+        id,
+    );
+    audit::record(&state, &meta, event).await;
     Ok(with_etag(&etag, Json(document_json(&record, content))))
 }
 
-async fn remove(
+/// Deletes a document (its history is kept); open sockets close with 4410.
+#[utoipa::path(delete, path = "/api/{kind}/{id}", tag = "documents",
+    params(("kind" = String, Path, description = "`prompts` or `models`"), ("id" = String, Path, description = "Document id")),
+    responses((status = 204, description = "Deleted")))]
+pub(super) async fn remove(
     State(state): State<AppState>,
+    caller: Caller,
+    meta: RequestMeta,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let kind = kind_of(&kind)?;
-    let id = doc_id(&id)?;
-    record(&state, kind, id).await?;
-    state.store.delete_document(id).await?;
+    let (id, place, _) = guard::document(&state, &caller, kind, &id, Role::Editor).await?;
+    state.store.delete_document(id).await.map_err(|e| match e {
+        crate::store::StoreError::NotFound => ApiError::not_found("document"),
+        other => other.into(),
+    })?;
+    state.auth.access.forget_document(id);
     state.hub.close_document(id).await;
+    let event = Event::in_workspace(
+        place.workspace_id,
+        caller.user,
+        "document.delete",
+        kind.as_str(),
+        id,
+    );
+    audit::record(&state, &meta, event).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Someone in a document now.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PresenceEntry {
+    pub user: PresentUser,
+    /// Their awareness state (cursor, selection...); `null` before they set one.
+    pub state: Value,
+}
+
+/// The authenticated identity of a present user.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PresentUser {
+    pub id: UserId,
+    pub name: String,
+}
+
+/// Who is connected to the document now, as the server authenticated them.
+#[utoipa::path(get, path = "/api/{kind}/{id}/presence", tag = "documents",
+    params(("kind" = String, Path, description = "`prompts` or `models`"), ("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "One entry per connection", body = Vec<PresenceEntry>)))]
+pub(super) async fn presence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Json<Vec<PresenceEntry>>, ApiError> {
+    let kind = kind_of(&kind)?;
+    let (id, _, _) = guard::document(&state, &caller, kind, &id, Role::Viewer).await?;
+    let present = state.hub.presence(id).await;
+    Ok(Json(
+        present
+            .into_iter()
+            .map(|p| PresenceEntry {
+                user: PresentUser {
+                    id: p.user,
+                    name: p.name.to_string(),
+                },
+                state: p.state,
+            })
+            .collect(),
+    ))
 }

@@ -20,12 +20,19 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The process is alive.
-async fn healthz() -> Json<serde_json::Value> {
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", body = Object)))]
+pub(super) async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers.
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// The database answers (and Redis, when configured).
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "Ready", body = Object),
+              (status = 503, description = "A dependency is down", body = super::openapi::ErrorBody)))]
+pub(super) async fn readyz(
+    State(state): State<AppState>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     state.store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::Unavailable("database unreachable".to_owned())
@@ -34,7 +41,9 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
 }
 
 /// Prometheus text exposition.
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
+pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!("rocqet_persist_queue_depth").set(state.hub.persist_queue_depth() as f64);
     metrics::gauge!("rocqet_rooms").set(state.hub.room_count() as f64);
     (

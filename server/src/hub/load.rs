@@ -3,12 +3,13 @@
 use rocqet_crdt::DocKind;
 use yrs::Doc;
 
-use crate::ids::DocId;
+use crate::ids::{DocId, WorkspaceId};
 use crate::store::{Store, StoreResult};
 
 /// A document read back from the store, ready to become a room.
 pub struct Loaded {
     pub kind: DocKind,
+    pub workspace_id: WorkspaceId,
     pub doc: Doc,
     /// Bytes of stored state, the basis of the document size limit.
     pub stored_bytes: usize,
@@ -36,6 +37,7 @@ pub async fn load(store: &dyn Store, id: DocId) -> StoreResult<Loaded> {
     }
     Ok(Loaded {
         kind: record.kind,
+        workspace_id: record.workspace_id,
         doc,
         stored_bytes,
         last_seq: state.last_seq,

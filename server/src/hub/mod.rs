@@ -20,12 +20,14 @@ use dashmap::DashMap;
 use tokio::sync::{mpsc, oneshot};
 use yrs::StateVector;
 
+use crate::auth::Role;
 use crate::clock::SharedClock;
-use crate::config::Limits;
-use crate::ids::DocId;
+use crate::config::{Limits, VersionSettings};
+use crate::ids::{DocId, UserId, WorkspaceId};
 use crate::store::{Store, StoreError};
+use crate::versions::{CutOutcome, CutRequest, VersionError};
 use persister::Persister;
-pub use room::{ConnId, Member};
+pub use room::{ConnId, Member, Present};
 use room::{Room, RoomCommand};
 
 /// Commands a room can queue before senders wait; bounds memory under a flood.
@@ -83,6 +85,8 @@ pub struct HubContext {
     pub persister: Persister,
     pub clock: SharedClock,
     pub limits: Limits,
+    /// When rooms cut versions.
+    pub versions: VersionSettings,
     rooms: DashMap<DocId, RoomHandle>,
 }
 
@@ -132,12 +136,14 @@ impl Hub {
         persister: Persister,
         clock: SharedClock,
         limits: Limits,
+        versions: VersionSettings,
     ) -> Self {
         let ctx = HubContext {
             store,
             persister,
             clock,
             limits,
+            versions,
             rooms: DashMap::new(),
         };
         Self {
@@ -217,19 +223,52 @@ impl Hub {
 
     /// Applies a REST patch through the live room, so open editors see it. With `base`
     /// (the ETag of the read the client edited), its text change is rebased onto
-    /// whatever landed since.
+    /// whatever landed since. `author` is credited in the next version.
     pub async fn patch(
         &self,
         id: DocId,
         patch: serde_json::Value,
         base: Option<String>,
+        author: Option<UserId>,
     ) -> Result<(serde_json::Value, String), HubError> {
         self.ask(id, |reply| RoomCommand::Patch {
             patch: patch.clone(),
             base: base.clone(),
+            author,
             reply,
         })
         .await
+    }
+
+    /// Cuts a version of the live document now; `Unchanged` (and no new version)
+    /// when nothing changed since the newest one. Returns once it is stored.
+    pub async fn cut_version(
+        &self,
+        id: DocId,
+        request: CutRequest,
+    ) -> Result<CutOutcome, VersionError> {
+        self.ask(id, |reply| RoomCommand::CutVersion {
+            request: request.clone(),
+            reply,
+        })
+        .await?
+    }
+
+    /// Edits the live document until its content equals `target` (an old version's
+    /// content), as an ordinary edit every open editor receives, then records a
+    /// version as `request` describes (kind `restore`). Returns once it is stored.
+    pub async fn restore(
+        &self,
+        id: DocId,
+        target: serde_json::Value,
+        request: CutRequest,
+    ) -> Result<CutOutcome, VersionError> {
+        self.ask(id, |reply| RoomCommand::Restore {
+            target: target.clone(),
+            request: request.clone(),
+            reply,
+        })
+        .await?
     }
 
     /// The live content and its ETag, loading the document if needed.
@@ -258,24 +297,79 @@ impl Hub {
         }
     }
 
-    /// Ticks every room once (awareness expiry, JSON saves, idle unload) and waits for all of them.
-    pub async fn sweep(&self) {
+    /// Applies a membership change to open sockets: `role: None` closes the user's
+    /// sockets in `workspace` (4403), or everywhere when `workspace` is `None` (4401);
+    /// a role switches them between read-only and writable. Returns once every room
+    /// has acted on it.
+    pub async fn revoke(&self, user: UserId, workspace: Option<WorkspaceId>, role: Option<Role>) {
+        self.tell_every_room(|reply| RoomCommand::Revoke {
+            user,
+            workspace,
+            role,
+            reply,
+        })
+        .await;
+    }
+
+    /// Sends every loaded room a command and waits until all have answered.
+    async fn tell_every_room(&self, make: impl Fn(oneshot::Sender<()>) -> RoomCommand) {
         let handles: Vec<RoomHandle> = self.ctx.rooms.iter().map(|e| e.value().clone()).collect();
         let mut answers = Vec::with_capacity(handles.len());
         for handle in handles {
             let (reply, answer) = oneshot::channel();
-            if handle
-                .tx
-                .send(RoomCommand::Tick { reply: Some(reply) })
-                .await
-                .is_ok()
-            {
+            if handle.tx.send(make(reply)).await.is_ok() {
                 answers.push(answer);
             }
         }
         for answer in answers {
             let _ = answer.await;
         }
+    }
+
+    /// Closes every open document of a deleted workspace with 4410.
+    pub async fn close_workspace(&self, workspace: WorkspaceId) {
+        self.tell_every_room(|reply| RoomCommand::CloseWorkspace { workspace, reply })
+            .await;
+    }
+
+    /// Resolves once every version the document's room has started to cut is stored
+    /// (or failed); at once when the document is not loaded (never loads it).
+    pub async fn versions_written(&self, id: DocId) {
+        let Some(handle) = self.ctx.rooms.get(&id).map(|h| h.clone()) else {
+            return;
+        };
+        let (reply, answer) = oneshot::channel();
+        if handle
+            .tx
+            .send(RoomCommand::VersionsWritten { reply })
+            .await
+            .is_ok()
+        {
+            let _ = answer.await;
+        }
+    }
+
+    /// Who is connected to a document now; nobody when it is not loaded (never loads it).
+    pub async fn presence(&self, id: DocId) -> Vec<Present> {
+        let Some(handle) = self.ctx.rooms.get(&id).map(|h| h.clone()) else {
+            return Vec::new();
+        };
+        let (reply, answer) = oneshot::channel();
+        if handle
+            .tx
+            .send(RoomCommand::Presence { reply })
+            .await
+            .is_err()
+        {
+            return Vec::new();
+        }
+        answer.await.unwrap_or_default()
+    }
+
+    /// Ticks every room once (awareness expiry, JSON saves, idle unload) and waits for all of them.
+    pub async fn sweep(&self) {
+        self.tell_every_room(|reply| RoomCommand::Tick { reply: Some(reply) })
+            .await;
     }
 
     /// Loaded rooms right now.
@@ -291,22 +385,12 @@ impl Hub {
     /// Refuses new work, flushes every room and closes its connections with 1001.
     pub async fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::Release);
-        let handles: Vec<RoomHandle> = self.ctx.rooms.iter().map(|e| e.value().clone()).collect();
-        let mut answers = Vec::with_capacity(handles.len());
-        for handle in handles {
-            let (reply, answer) = oneshot::channel();
-            let command = RoomCommand::Close {
-                code: close::SHUTTING_DOWN,
-                reason: "server shutting down",
-                reply,
-            };
-            if handle.tx.send(command).await.is_ok() {
-                answers.push(answer);
-            }
-        }
-        for answer in answers {
-            let _ = answer.await;
-        }
+        self.tell_every_room(|reply| RoomCommand::Close {
+            code: close::SHUTTING_DOWN,
+            reason: "server shutting down",
+            reply,
+        })
+        .await;
     }
 
     /// The store behind the hub.

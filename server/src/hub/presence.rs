@@ -1,10 +1,14 @@
 //! Awareness bookkeeping for a room: who owns which awareness client ids,
 //! removal on disconnect, and expiry of states nobody renewed.
 
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
 use yrs::block::ClientID;
 use yrs::sync::{Awareness, AwarenessUpdate};
 
 use crate::clock::Millis;
+use crate::ids::UserId;
 
 /// y-protocols' `outdatedTimeout`: clients renew every 15 s, so 30 s of silence means gone.
 /// yrs keeps the timestamps but does not expire states by itself.
@@ -17,6 +21,44 @@ pub fn claimed_clients(update: &AwarenessUpdate) -> impl Iterator<Item = ClientI
         .iter()
         .filter(|(_, entry)| &*entry.json != "null")
         .map(|(id, _)| *id)
+}
+
+/// Overwrites `user.id` and `user.name` in every non-null state of the update with
+/// the authenticated user, so nobody can appear as someone else. Other `user`
+/// fields a client sets (its colour) are kept; a state that is not a JSON object
+/// becomes `{"user": ...}`.
+pub fn stamp(update: &mut AwarenessUpdate, user: UserId, name: &str) {
+    for entry in update.clients.values_mut() {
+        if &*entry.json == "null" {
+            continue;
+        }
+        let mut state = match serde_json::from_str::<Value>(&entry.json) {
+            Ok(Value::Object(state)) => state,
+            _ => Map::new(),
+        };
+        let mut stamped = match state.remove("user") {
+            Some(Value::Object(claimed)) => claimed,
+            _ => Map::new(),
+        };
+        stamped.insert("id".to_owned(), Value::String(user.to_string()));
+        stamped.insert("name".to_owned(), Value::String(name.to_owned()));
+        state.insert("user".to_owned(), Value::Object(stamped));
+        entry.json = Arc::from(Value::Object(state).to_string());
+    }
+}
+
+/// The JSON state of an awareness client, if it has one.
+pub fn state_of(awareness: &Awareness, client: ClientID) -> Option<Value> {
+    awareness
+        .iter()
+        .find(|(id, _)| *id == client)
+        .and_then(|(_, state)| {
+            state
+                .data
+                .as_deref()
+                .map(|json| serde_json::from_str(json).ok())
+        })
+        .flatten()
 }
 
 /// Removes the given clients' states and returns the update announcing it, if any was live.
@@ -119,6 +161,29 @@ mod tests {
         assert_eq!(entry.clock, 4);
         assert!(remove_clients(&mut awareness, &[ClientID::new(7)]).is_none());
         assert!(full_state(&awareness).is_none());
+    }
+
+    #[test]
+    fn stamping_overrides_the_claimed_user_and_keeps_the_rest() {
+        let user = UserId::new();
+        let mut u = update(
+            1,
+            1,
+            r##"{"user":{"name":"CEO","id":"x","color":"#f00"},"cursor":3}"##,
+        );
+        stamp(&mut u, user, "Ada");
+        let state: Value = serde_json::from_str(&u.clients[&ClientID::new(1)].json).unwrap();
+        assert_eq!(
+            state,
+            serde_json::json!({"user": {"id": user.to_string(), "name": "Ada", "color": "#f00"}, "cursor": 3})
+        );
+        let mut odd = update(2, 1, "42");
+        stamp(&mut odd, user, "Ada");
+        let state: Value = serde_json::from_str(&odd.clients[&ClientID::new(2)].json).unwrap();
+        assert_eq!(state["user"]["name"], "Ada");
+        let mut gone = update(3, 2, "null");
+        stamp(&mut gone, user, "Ada");
+        assert_eq!(&*gone.clients[&ClientID::new(3)].json, "null");
     }
 
     #[test]

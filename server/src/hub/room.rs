@@ -19,10 +19,13 @@ use yrs::{ReadTxn, StateVector, Transact};
 use super::persister::{PersistItem, PersistProgress};
 
 mod upkeep;
+mod versioning;
 use super::{HubContext, HubError, bases, close, load, presence};
+use crate::auth::Role;
 use crate::clock::{AwarenessClock, Millis};
 use crate::hub::outbox::Outbox;
-use crate::ids::DocId;
+use crate::ids::{DocId, UserId, WorkspaceId};
+use crate::versions::{CutReply, CutRequest, RoomVersions};
 
 /// A connection's identity within the hub.
 pub type ConnId = u64;
@@ -44,6 +47,9 @@ pub struct Member {
     pub wants_ack: bool,
     /// Viewers: updates are refused, awareness is relayed.
     pub read_only: bool,
+    /// The authenticated user, stamped into this connection's awareness.
+    pub user: UserId,
+    pub name: Arc<str>,
 }
 
 struct Joined {
@@ -69,7 +75,23 @@ pub enum RoomCommand {
     Patch {
         patch: serde_json::Value,
         base: Option<String>,
+        /// Credited in the next version.
+        author: Option<UserId>,
         reply: oneshot::Sender<Result<(serde_json::Value, String), HubError>>,
+    },
+    /// Cut a version now (manual); the writer replies once it is stored.
+    CutVersion {
+        request: CutRequest,
+        reply: CutReply,
+    },
+    /// Answer once every version cut so far is written.
+    VersionsWritten { reply: oneshot::Sender<()> },
+    /// Edit the live document back to `target` (an old version's content) as an
+    /// ordinary edit, then cut a version as `request` says.
+    Restore {
+        target: serde_json::Value,
+        request: CutRequest,
+        reply: CutReply,
     },
     /// The current content as JSON, with its ETag.
     Read {
@@ -78,6 +100,24 @@ pub enum RoomCommand {
     /// The full state and state vector, for tests and tools.
     Snapshot {
         reply: oneshot::Sender<Result<(Vec<u8>, StateVector), HubError>>,
+    },
+    /// A member's access changed: `role: None` closes their sockets (4403, or 4401
+    /// with `workspace: None`, i.e. logged out everywhere); a role makes them
+    /// read-only or writable. Rooms of other workspaces ignore it.
+    Revoke {
+        user: UserId,
+        workspace: Option<WorkspaceId>,
+        role: Option<Role>,
+        reply: oneshot::Sender<()>,
+    },
+    /// The workspace was deleted: a room of it closes like `Close` with 4410.
+    CloseWorkspace {
+        workspace: WorkspaceId,
+        reply: oneshot::Sender<()>,
+    },
+    /// Who is connected now, with their awareness state.
+    Presence {
+        reply: oneshot::Sender<Vec<Present>>,
     },
     /// Periodic housekeeping: expire awareness, save JSON, unload when idle.
     Tick { reply: Option<oneshot::Sender<()>> },
@@ -89,10 +129,20 @@ pub enum RoomCommand {
     },
 }
 
+/// One connected user, as `GET .../presence` shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Present {
+    pub user: UserId,
+    pub name: Arc<str>,
+    /// The connection's awareness state, `null` before it sets one.
+    pub state: serde_json::Value,
+}
+
 /// The room task's state.
 pub struct Room {
     id: DocId,
     kind: DocKind,
+    workspace_id: WorkspaceId,
     generation: u64,
     awareness: Awareness,
     members: HashMap<ConnId, Joined>,
@@ -110,6 +160,8 @@ pub struct Room {
     /// Contents recently handed out with an ETag, the bases a PATCH may name.
     bases: bases::RecentBases,
     last_ping: Millis,
+    /// Unversioned changes, the cutting policy and the version writer.
+    versions: RoomVersions,
 }
 
 impl Room {
@@ -136,6 +188,7 @@ impl Room {
         let mut room = Room {
             id,
             kind: loaded.kind,
+            workspace_id: loaded.workspace_id,
             generation,
             awareness,
             members: HashMap::new(),
@@ -148,6 +201,7 @@ impl Room {
             poisoned: false,
             bases: bases::RecentBases::default(),
             last_ping: ctx.clock.now_ms(),
+            versions: RoomVersions::new(&ctx.versions),
             ctx,
         };
         room.serve(&mut rx).await;
@@ -162,9 +216,23 @@ impl Room {
                 }
                 RoomCommand::Frame { conn, frame } => self.frame(conn, frame),
                 RoomCommand::Leave { conn } => self.leave(conn),
-                RoomCommand::Patch { patch, base, reply } => {
-                    let _ = reply.send(self.patch(patch, base.as_deref()));
+                RoomCommand::Patch {
+                    patch,
+                    base,
+                    author,
+                    reply,
+                } => {
+                    let _ = reply.send(self.patch(patch, base.as_deref(), author));
                 }
+                RoomCommand::CutVersion { request, reply } => {
+                    self.cut_version(request, Some(reply));
+                }
+                RoomCommand::VersionsWritten { reply } => self.versions.notify_written(reply),
+                RoomCommand::Restore {
+                    target,
+                    request,
+                    reply,
+                } => self.restore(&target, request, reply),
                 RoomCommand::Read { reply } => {
                     let _ = reply.send(Ok(self.read()));
                 }
@@ -174,6 +242,18 @@ impl Room {
                         txn.encode_state_as_update_v1(&StateVector::default()),
                         txn.state_vector(),
                     )));
+                }
+                RoomCommand::Revoke {
+                    user,
+                    workspace,
+                    role,
+                    reply,
+                } => {
+                    self.revoke(user, workspace, role);
+                    let _ = reply.send(());
+                }
+                RoomCommand::Presence { reply } => {
+                    let _ = reply.send(self.presence());
                 }
                 RoomCommand::Tick { reply } => {
                     let unload = self.tick();
@@ -192,14 +272,17 @@ impl Room {
                     reason,
                     reply,
                 } => {
-                    self.flush().await;
-                    for joined in self.members.values() {
-                        joined.member.outbox.close(code, reason);
-                    }
-                    self.members.clear();
-                    self.ctx.forget_room(self.id, self.generation);
+                    self.close(code, reason).await;
                     let _ = reply.send(());
                     return;
+                }
+                RoomCommand::CloseWorkspace { workspace, reply } => {
+                    if workspace == self.workspace_id {
+                        self.close(close::DELETED, "workspace deleted").await;
+                        let _ = reply.send(());
+                        return;
+                    }
+                    let _ = reply.send(());
                 }
             }
             if self.poisoned {
@@ -207,6 +290,16 @@ impl Room {
                 return;
             }
         }
+    }
+
+    /// Flushes, closes every connection with `code` and leaves the registry.
+    async fn close(&mut self, code: u16, reason: &'static str) {
+        self.flush().await;
+        for joined in self.members.values() {
+            joined.member.outbox.close(code, reason);
+        }
+        self.members.clear();
+        self.ctx.forget_room(self.id, self.generation);
     }
 
     fn join(&mut self, member: Member) -> Result<(), HubError> {
@@ -222,16 +315,73 @@ impl Room {
                 .outbox
                 .push(Bytes::from(protocol::encode_awareness(&update)));
         }
+        // y-protocols' auth message tells a viewer up front that its edits go nowhere.
+        let told_read_only = member.read_only;
+        if told_read_only {
+            member.outbox.push(read_only_notice());
+        }
         self.empty_since = None;
         self.members.insert(
             member.id,
             Joined {
                 member,
                 awareness_clients: Vec::new(),
-                told_read_only: false,
+                told_read_only,
             },
         );
         Ok(())
+    }
+
+    fn revoke(&mut self, user: UserId, workspace: Option<WorkspaceId>, role: Option<Role>) {
+        if workspace.is_some_and(|ws| ws != self.workspace_id) {
+            return;
+        }
+        let conns: Vec<ConnId> = self
+            .members
+            .iter()
+            .filter(|(_, joined)| joined.member.user == user)
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in conns {
+            match role {
+                None => {
+                    let (code, reason) = if workspace.is_some() {
+                        (close::FORBIDDEN, "access revoked")
+                    } else {
+                        (close::UNAUTHENTICATED, "session revoked")
+                    };
+                    self.reject(conn, code, reason);
+                }
+                Some(role) => {
+                    if let Some(joined) = self.members.get_mut(&conn) {
+                        let read_only = !role.can_write();
+                        if read_only && !joined.member.read_only {
+                            joined.member.outbox.push(read_only_notice());
+                        }
+                        joined.member.read_only = read_only;
+                        joined.told_read_only = read_only;
+                    }
+                }
+            }
+        }
+    }
+
+    fn presence(&self) -> Vec<Present> {
+        let mut present: Vec<Present> = self
+            .members
+            .values()
+            .map(|joined| Present {
+                user: joined.member.user,
+                name: joined.member.name.clone(),
+                state: joined
+                    .awareness_clients
+                    .iter()
+                    .find_map(|client| presence::state_of(&self.awareness, *client))
+                    .unwrap_or(serde_json::Value::Null),
+            })
+            .collect();
+        present.sort_by(|a, b| a.name.cmp(&b.name).then(a.user.cmp(&b.user)));
+        present
     }
 
     fn leave(&mut self, conn: ConnId) {
@@ -245,6 +395,10 @@ impl Room {
         }
         if self.members.is_empty() {
             self.empty_since = Some(self.ctx.clock.now_ms());
+        }
+        // The last editor left: what they did becomes a version now.
+        if self.versions.is_dirty() && self.members.values().all(|j| j.member.read_only) {
+            self.cut_version(CutRequest::auto(), None);
         }
     }
 
@@ -280,19 +434,32 @@ impl Room {
                 let update = frame.slice_ref(update);
                 self.client_update(conn, update, Some(frame.clone()), started);
             }
-            Ok(Frame::Awareness(update)) => {
-                if let Some(joined) = self.members.get_mut(&conn) {
-                    for client in presence::claimed_clients(&update) {
-                        if !joined.awareness_clients.contains(&client) {
-                            joined.awareness_clients.push(client);
-                        }
+            Ok(Frame::Awareness(mut update)) => {
+                // A connection may only speak for awareness clients no other connection owns.
+                update.clients.retain(|client, _| {
+                    !self
+                        .members
+                        .iter()
+                        .any(|(id, other)| *id != conn && other.awareness_clients.contains(client))
+                });
+                let Some(joined) = self.members.get_mut(&conn) else {
+                    return;
+                };
+                for client in presence::claimed_clients(&update) {
+                    if !joined.awareness_clients.contains(&client) {
+                        joined.awareness_clients.push(client);
                     }
                 }
+                presence::stamp(&mut update, joined.member.user, &joined.member.name);
+                if update.clients.is_empty() {
+                    return;
+                }
+                let stamped = Bytes::from(protocol::encode_awareness(&update));
                 if self.awareness.apply_update(update).is_err() {
                     self.reject(conn, close::BAD_MESSAGE, "bad awareness update");
                     return;
                 }
-                self.broadcast(frame, Some(conn));
+                self.broadcast(stamped, Some(conn));
             }
             Ok(Frame::QueryAwareness) => {
                 if let Some(update) = presence::full_state(&self.awareness) {
@@ -319,8 +486,7 @@ impl Room {
         if joined.member.read_only {
             if !joined.told_read_only {
                 joined.told_read_only = true;
-                let denied = protocol::encode_permission_denied("read-only: viewers cannot edit");
-                joined.member.outbox.push(Bytes::from(denied));
+                joined.member.outbox.push(read_only_notice());
             }
             return;
         }
@@ -328,6 +494,7 @@ impl Room {
             .member
             .wants_ack
             .then(|| joined.member.outbox.clone());
+        let author = joined.member.user;
         if &update[..] == EMPTY_UPDATE {
             self.persist(None, ack);
             return;
@@ -351,6 +518,7 @@ impl Room {
             }
         }
         self.doc_bytes += update.len();
+        self.versions.changed(self.ctx.clock.now_ms(), Some(author));
         let frame = as_update.unwrap_or_else(|| Bytes::from(protocol::encode_update(&update)));
         self.broadcast(frame, Some(conn));
         metrics::histogram!("rocqet_fanout_seconds").record(started.elapsed().as_secs_f64());
@@ -385,6 +553,7 @@ impl Room {
         &mut self,
         mut patch: serde_json::Value,
         base: Option<&str>,
+        author: Option<UserId>,
     ) -> Result<(serde_json::Value, String), HubError> {
         if let Some(etag) = base {
             let base = self.bases.get(etag).ok_or(HubError::Stale)?;
@@ -401,13 +570,20 @@ impl Room {
             }
             Err(error) => return Err(error.into()),
         };
-        if !update.is_empty() && update != EMPTY_UPDATE {
-            self.doc_bytes += update.len();
-            let update = Bytes::from(update);
-            self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
-            self.persist(Some(update), None);
-        }
+        self.publish_local(update, author);
         Ok(self.read())
+    }
+
+    /// Fans out, stores and counts for the next version an edit the room made itself (REST, restore).
+    fn publish_local(&mut self, update: Vec<u8>, author: Option<UserId>) {
+        if update.is_empty() || update == EMPTY_UPDATE {
+            return;
+        }
+        self.doc_bytes += update.len();
+        self.versions.changed(self.ctx.clock.now_ms(), author);
+        let update = Bytes::from(update);
+        self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
+        self.persist(Some(update), None);
     }
 
     fn send_to(&self, conn: ConnId, frame: Bytes) {
@@ -423,6 +599,13 @@ impl Room {
             }
         }
     }
+}
+
+/// The auth message a read-only connection gets.
+fn read_only_notice() -> Bytes {
+    Bytes::from(protocol::encode_permission_denied(
+        "read-only: viewers cannot edit",
+    ))
 }
 
 /// Decodes a frame. yrs' decoders assert on some hostile input (53-bit client ids,
@@ -467,6 +650,9 @@ fn refuse_all(rx: &mut mpsc::Receiver<RoomCommand>, error: &HubError) {
             RoomCommand::Snapshot { reply } => {
                 let _ = reply.send(Err(error.clone()));
             }
+            RoomCommand::CutVersion { reply, .. } | RoomCommand::Restore { reply, .. } => {
+                let _ = reply.send(Err(error.clone()));
+            }
             RoomCommand::Close { reply, .. } => {
                 let _ = reply.send(());
             }
@@ -474,6 +660,14 @@ fn refuse_all(rx: &mut mpsc::Receiver<RoomCommand>, error: &HubError) {
                 if let Some(reply) = reply {
                     let _ = reply.send(());
                 }
+            }
+            RoomCommand::Revoke { reply, .. }
+            | RoomCommand::CloseWorkspace { reply, .. }
+            | RoomCommand::VersionsWritten { reply } => {
+                let _ = reply.send(());
+            }
+            RoomCommand::Presence { reply } => {
+                let _ = reply.send(Vec::new());
             }
             RoomCommand::Frame { .. } | RoomCommand::Leave { .. } => {}
         }

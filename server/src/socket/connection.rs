@@ -12,10 +12,10 @@ use axum::extract::ws::{CloseFrame, Message};
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 
+use super::admission::Admission;
 use super::rate::{self, ConnectionRates};
 use crate::hub::outbox::{CloseRequest, Outbox};
 use crate::hub::{Hub, HubError, Member, close};
-use crate::ids::DocId;
 
 /// How long a closing handshake may take before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,24 +23,17 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// (a vanished laptop leaves no FIN behind).
 const SILENCE_LIMIT: Duration = Duration::from_millis(2 * crate::hub::room::PING_EVERY_MS);
 
-/// What the upgrade decided about this connection.
-#[derive(Debug, Clone)]
-pub struct Session {
-    /// `None` when the path did not name a valid document id.
-    pub doc: Option<DocId>,
-    pub wants_ack: bool,
-    pub read_only: bool,
-}
-
 /// Serves one socket until either side closes it.
-pub async fn serve<S, E>(socket: S, hub: Hub, session: Session)
+pub async fn serve<S, E>(socket: S, hub: Hub, admission: Admission)
 where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
 {
     let (mut sink, mut stream) = socket.split();
-    let Some(doc) = session.doc else {
-        return send_close(&mut sink, close::NOT_FOUND, "no such document").await;
+    let session = match admission {
+        Admission::Admit(session) => session,
+        Admission::Refuse { code, reason } => return send_close(&mut sink, code, reason).await,
     };
+    let doc = session.doc;
     let conn = hub.next_conn_id();
     let outbox = Arc::new(Outbox::new(hub.limits().outbox_frames));
     let member = || Member {
@@ -48,6 +41,8 @@ where
         outbox: outbox.clone(),
         wants_ack: session.wants_ack,
         read_only: session.read_only,
+        user: session.user,
+        name: session.name.clone(),
     };
     let room = match hub.join(doc, member).await {
         Ok(room) => room,

@@ -1,5 +1,5 @@
 //! Values both backends compute in Rust, so they agree byte for byte: the
-//! columns derived from the materialised JSON, the `q` pattern and timestamps.
+//! columns derived from the materialised JSON, how `q` is split into words, and timestamps.
 
 use std::collections::HashSet;
 
@@ -87,23 +87,112 @@ fn string_leaves<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
     }
 }
 
-/// The `LIKE` pattern for a case-insensitive substring search on `search_text`
-/// (which is stored lowercased); `\` is the escape character. `None` for a blank query.
-pub(crate) fn like_pattern(q: &str) -> Option<String> {
-    let q = q.trim();
-    if q.is_empty() {
-        return None;
+impl Derived {
+    /// The distinct words of `search_text` (see [`words`]) that are indexed
+    /// (PostgreSQL's `search_tsv`), first occurrence first, each at most
+    /// [`MAX_WORD_BYTES`] long and together at most [`MAX_INDEXED_BYTES`].
+    pub fn search_words(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        let mut total = 0;
+        words(&self.search_text)
+            .filter(|w| w.len() <= MAX_WORD_BYTES)
+            .filter(|w| seen.insert(*w))
+            .take_while(|w| {
+                total += w.len() + 8;
+                total <= MAX_INDEXED_BYTES
+            })
+            .map(str::to_owned)
+            .collect()
     }
-    let mut pattern = String::with_capacity(q.len() + 2);
-    pattern.push('%');
-    for c in q.to_lowercase().chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            pattern.push('\\');
+}
+
+/// Longest searchable word in bytes: longer runs (encoded blobs, hashes)
+/// are not indexed, and a query naming one matches nothing. Far below
+/// PostgreSQL's 2 KiB lexeme limit.
+pub(crate) const MAX_WORD_BYTES: usize = 256;
+/// Index budget per document: PostgreSQL refuses a `tsvector` over 1 MiB;
+/// a document with more distinct words only has its first ones indexed.
+pub(crate) const MAX_INDEXED_BYTES: usize = 512 * 1024;
+/// Words of `q` that are searched; later ones are ignored.
+pub(crate) const MAX_QUERY_TERMS: usize = 32;
+
+/// The words of `text`: maximal runs of alphanumeric characters. Everything
+/// else (punctuation, `{{`, `_`, `%`, quotes, operators) only separates words.
+/// Both backends split documents and queries along these same lines, so a
+/// word found on one is found on the other.
+pub(crate) fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+}
+
+/// What the listing's `q` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Search {
+    /// No `q`, or a blank one: no filter.
+    All,
+    /// A `q` that can match no document (no word in it, or an unindexed word).
+    Nothing,
+    /// Documents having every word, the last one as a prefix (search as you type).
+    Words(Vec<String>),
+}
+
+impl Search {
+    /// Parses `q`: lowercased [`words`], at most [`MAX_QUERY_TERMS`].
+    pub fn parse(q: Option<&str>) -> Self {
+        let Some(q) = q.filter(|q| !q.trim().is_empty()) else {
+            return Search::All;
+        };
+        let terms: Vec<String> = words(q)
+            .take(MAX_QUERY_TERMS)
+            .map(str::to_lowercase)
+            .collect();
+        if terms.is_empty() || terms.iter().any(|t| t.len() > MAX_WORD_BYTES) {
+            Search::Nothing
+        } else {
+            Search::Words(terms)
         }
-        pattern.push(c);
     }
-    pattern.push('%');
-    Some(pattern)
+}
+
+/// A PostgreSQL `tsquery` literal (cast with `::tsquery`, which takes each
+/// quoted lexeme as is): `'a' & 'b':*`. Quotes and backslashes are escaped,
+/// so user text can never become `tsquery` syntax.
+pub(crate) fn tsquery(terms: &[String]) -> String {
+    join_terms(
+        terms,
+        " & ",
+        |t| format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''")),
+        ":*",
+    )
+}
+
+/// An SQLite FTS5 query: every term a quoted string (`"` doubled), so FTS5
+/// operators in user text (`AND`, `NEAR(`, `*`, `-`, `^`, `:`) are plain
+/// words; juxtaposed strings are ANDed; `*` after the last makes it a prefix.
+pub(crate) fn fts5_query(terms: &[String]) -> String {
+    join_terms(
+        terms,
+        " ",
+        |t| format!("\"{}\"", t.replace('"', "\"\"")),
+        "*",
+    )
+}
+
+fn join_terms(
+    terms: &[String],
+    separator: &str,
+    quote: impl Fn(&str) -> String,
+    prefix: &str,
+) -> String {
+    let mut out = terms
+        .iter()
+        .map(|t| quote(t))
+        .collect::<Vec<_>>()
+        .join(separator);
+    if !terms.is_empty() {
+        out.push_str(prefix);
+    }
+    out
 }
 
 /// Now, truncated to microseconds: PostgreSQL's precision, so a value reads
@@ -166,9 +255,49 @@ mod tests {
     }
 
     #[test]
-    fn escapes_like_wildcards() {
-        assert_eq!(like_pattern("  "), None);
-        assert_eq!(like_pattern("50%_A\\").as_deref(), Some("%50\\%\\_a\\\\%"));
+    fn search_splits_on_anything_but_letters_and_digits() {
+        assert_eq!(Search::parse(None), Search::All);
+        assert_eq!(Search::parse(Some("  \t")), Search::All);
+        for nothing in ["\"", "*", "-", "%", "_", "()", "'", "\\", "^:"] {
+            assert_eq!(Search::parse(Some(nothing)), Search::Nothing, "{nothing:?}");
+        }
+        let words = |q| match Search::parse(Some(q)) {
+            Search::Words(w) => w,
+            other => panic!("{q:?}: {other:?}"),
+        };
+        assert_eq!(words("NEAR(summ"), ["near", "summ"]);
+        assert_eq!(
+            words("{{Topic}} snake_case 100%"),
+            ["topic", "snake", "case", "100"]
+        );
+        assert_eq!(words("Ünïcode"), ["ünïcode"]);
+        assert_eq!(words(&"w ".repeat(100)).len(), MAX_QUERY_TERMS);
+        assert_eq!(
+            Search::parse(Some(&"x".repeat(MAX_WORD_BYTES + 1))),
+            Search::Nothing
+        );
+    }
+
+    #[test]
+    fn queries_quote_every_term() {
+        let terms = ["it's".to_owned(), "a\\b\"c".to_owned(), "summ".to_owned()];
+        assert_eq!(tsquery(&terms), r#"'it''s' & 'a\\b"c' & 'summ':*"#);
+        assert_eq!(fts5_query(&terms), r#""it's" "a\b""c" "summ"*"#);
+    }
+
+    #[test]
+    fn search_words_are_distinct_bounded_and_lowercase() {
+        let d = Derived::from_materialised(&json!({
+            "title": "Hello hello", "description": "a_b", "content": format!("{} x", "y".repeat(300))
+        }));
+        assert_eq!(d.search_words(), ["hello", "a", "b", "x"]);
+        let many = (0..200_000)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let big = Derived::from_materialised(&json!({"title": "t", "content": many}));
+        let total: usize = big.search_words().iter().map(|w| w.len() + 8).sum();
+        assert!(total <= MAX_INDEXED_BYTES);
     }
 
     #[test]

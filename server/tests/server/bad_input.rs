@@ -78,7 +78,7 @@ async fn append_frame(server: &TestServer, id: &str, suffix: &str) -> Vec<u8> {
 async fn only_offender_closes(db: TestDb, expected: u16, offend: impl AsyncFnOnce(&mut RawSocket)) {
     let server = TestServer::start_with(db, |c| c.limits.max_frame_bytes = 64 * 1024).await;
     let id = server.create_prompt("intact").await;
-    let mut good = RawSocket::connect(&format!("{}?ack=1", server.ws_url(&id))).await;
+    let mut good = RawSocket::connect(&format!("{}&ack=1", server.ws_url(&id))).await;
     let mut bad = RawSocket::connect(&server.ws_url(&id)).await;
     offend(&mut bad).await;
     let ending = bad.ending().await;
@@ -166,7 +166,7 @@ async fn flipped_update_bytes_never_hurt_the_room(db: TestDb) {
     // The room still answers and still accepts a proper edit.
     let text = synced_text(&server, &id).await;
     let edit = append_frame(&server, &id, "~").await;
-    let mut good = RawSocket::connect(&format!("{}?ack=1", server.ws_url(&id))).await;
+    let mut good = RawSocket::connect(&format!("{}&ack=1", server.ws_url(&id))).await;
     good.send_acked(edit).await;
     assert!(
         synced_text(&server, &id).await.ends_with('~'),
@@ -287,7 +287,7 @@ async fn fuzz_corpus_never_hurts_the_server(db: TestDb) {
         }
     }
     let edit = append_frame(&server, &id, " still live").await;
-    let mut good = RawSocket::connect(&format!("{}?ack=1", server.ws_url(&id))).await;
+    let mut good = RawSocket::connect(&format!("{}&ack=1", server.ws_url(&id))).await;
     good.send_acked(edit).await;
     assert!(synced_text(&server, &id).await.ends_with(" still live"));
     let (status, _) = server.call(reqwest::Method::GET, "/healthz", None).await;

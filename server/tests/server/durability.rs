@@ -63,6 +63,8 @@ fn seed() -> u64 {
 struct ServerProcess {
     child: Child,
     addr: SocketAddr,
+    /// Token of the owner of the workspace the test writes in (set by `create_prompt`).
+    token: String,
 }
 
 impl ServerProcess {
@@ -89,6 +91,8 @@ impl ServerProcess {
                 .arg(&web_dir)
                 .arg("--log")
                 .arg("warn")
+                .arg("--jwt-secret")
+                .arg(crate::support::accounts::TEST_JWT_SECRET)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .kill_on_drop(true)
@@ -104,7 +108,11 @@ impl ServerProcess {
                 }
                 let health = http.get(format!("http://{addr}/healthz")).send().await;
                 if health.is_ok_and(|r| r.status().is_success()) {
-                    return Self { child, addr };
+                    return Self {
+                        child,
+                        addr,
+                        token: String::new(),
+                    };
                 }
                 assert!(
                     tokio::time::Instant::now() < deadline,
@@ -117,7 +125,7 @@ impl ServerProcess {
     }
 
     fn ws_url(&self, doc: &str) -> String {
-        format!("ws://{}/ws/{doc}", self.addr)
+        format!("ws://{}/ws/{doc}?token={}", self.addr, self.token)
     }
 
     /// SIGKILL: no flush, no close frames. Returns once the process is gone.
@@ -137,13 +145,17 @@ impl ServerProcess {
     }
 }
 
-/// Creates the prompt everyone edits and returns its id.
-async fn create_prompt(server: &ServerProcess) -> String {
-    let response = reqwest::Client::new()
-        .post(format!(
-            "http://{}/api/workspaces/default/prompts",
-            server.addr
-        ))
+/// Registers the writers' account and workspace, creates the prompt everyone
+/// edits and returns its id.
+async fn create_prompt(server: &mut ServerProcess) -> String {
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", server.addr);
+    let owner = crate::support::accounts::register(&http, &base, "writer").await;
+    crate::support::accounts::create_workspace(&http, &base, &owner, "default").await;
+    server.token = owner.token;
+    let response = http
+        .post(format!("{base}/api/workspaces/default/prompts"))
+        .bearer_auth(&server.token)
         .json(&json!({"title": "d", "content": ""}))
         .send()
         .await
@@ -297,7 +309,7 @@ async fn acked_updates_survive_sigkill(db: TestDb) {
     let started = std::time::Instant::now();
 
     let mut server = ServerProcess::start(db.url()).await;
-    let id = create_prompt(&server).await;
+    let id = create_prompt(&mut server).await;
     let docs: Vec<Doc> = (0..WRITERS).map(|_| rocqet_crdt::new_doc()).collect();
     let mut lives = Vec::new();
     for doc in &docs {
@@ -332,7 +344,9 @@ async fn acked_updates_survive_sigkill(db: TestDb) {
         }
 
         // Restart; before any writer is back, every acked update must be there.
+        let token = std::mem::take(&mut server.token);
         server = ServerProcess::start(db.url()).await;
+        server.token = token;
         let observer = open(&server, &id, None, false).await;
         let stored = state_vector(observer.doc());
         drop(observer);

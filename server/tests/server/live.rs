@@ -44,8 +44,12 @@ async fn yjs_clients_and_the_sdk_sync_through_the_server() {
     let id = server.create_prompt("").await;
     let mut a = NodeClient::spawn().await.unwrap();
     let mut b = NodeClient::spawn().await.unwrap();
-    a.connect(&server.ws_base(), &id, None).await.unwrap();
-    b.connect(&server.ws_base(), &id, None).await.unwrap();
+    a.connect(&server.ws_base(), &id, Some(&server.owner.token))
+        .await
+        .unwrap();
+    b.connect(&server.ws_base(), &id, Some(&server.owner.token))
+        .await
+        .unwrap();
     let rust = sdk(&server, &id).await;
 
     a.insert(0, "hello ").await.unwrap();
@@ -60,28 +64,51 @@ async fn yjs_clients_and_the_sdk_sync_through_the_server() {
 
     // A late joiner gets everything in its first sync.
     let mut late = NodeClient::spawn().await.unwrap();
-    late.connect(&server.ws_base(), &id, None).await.unwrap();
-    assert_eq!(late.text().await.unwrap(), "hello from rust");
-
-    // Awareness crosses clients, and leaves with its client.
-    a.awareness_set(json!({"user": {"name": "ada"}}))
+    late.connect(&server.ws_base(), &id, Some(&server.owner.token))
         .await
         .unwrap();
+    assert_eq!(late.text().await.unwrap(), "hello from rust");
+
+    // Awareness crosses clients, stamped with the authenticated user whatever the
+    // client claims, and leaves with its client.
+    a.awareness_set(json!({"user": {"name": "ada", "id": "forged", "color": "#0af"}, "cursor": 7}))
+        .await
+        .unwrap();
+    let owner_id = server.owner.user_id.clone();
+    let is_a = |v: &serde_json::Value| v["cursor"] == 7;
     let seen = b.wait_awareness(1, WAIT).await.unwrap();
-    assert_eq!(seen[0].1["user"]["name"], "ada");
+    let state = &seen
+        .iter()
+        .find(|(_, v)| is_a(v))
+        .expect("a's state reached b")
+        .1;
+    assert_eq!(
+        state["user"]["name"], "owner",
+        "the name is the token's: {state}"
+    );
+    assert_eq!(state["user"]["id"], owner_id.as_str());
+    assert_eq!(state["user"]["color"], "#0af", "other user fields are kept");
     within(
-        "rust sees ada",
-        rust.wait_awareness(|s| s.iter().any(|(_, v)| v["user"]["name"] == "ada")),
+        "rust sees a's state, stamped",
+        rust.wait_awareness(|s| {
+            s.iter()
+                .any(|(_, v)| is_a(v) && v["user"]["name"] == "owner")
+        }),
     )
     .await
     .unwrap();
+    assert!(
+        !rust
+            .awareness_states()
+            .iter()
+            .any(|(_, v)| v["user"]["name"] == "ada"),
+        "the forged name never reaches anyone"
+    );
     late.wait_awareness(1, WAIT).await.unwrap();
     a.disconnect().await.unwrap();
-    b.wait_awareness(0, WAIT).await.unwrap();
-    // The other yjs clients keep their initial `{}` states; only ada's goes.
     within(
-        "rust sees ada leave",
-        rust.wait_awareness(|s| s.iter().all(|(_, v)| v["user"]["name"] != "ada")),
+        "rust sees a leave",
+        rust.wait_awareness(|s| s.iter().all(|(_, v)| !is_a(v))),
     )
     .await
     .unwrap();
@@ -209,7 +236,13 @@ async fn rest_patch_during_socket_edits_keeps_every_edit(db: TestDb) {
     let left = sdk(&server, &id).await;
     let right = sdk(&server, &id).await;
     let url = format!("{}/api/prompts/{id}", server.base);
-    let response = server.http.get(&url).send().await.unwrap();
+    let response = server
+        .http
+        .get(&url)
+        .bearer_auth(&server.owner.token)
+        .send()
+        .await
+        .unwrap();
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     let read: serde_json::Value = response.json().await.unwrap();
     let base = read["content"].as_str().unwrap().to_owned();
@@ -226,6 +259,7 @@ async fn rest_patch_during_socket_edits_keeps_every_edit(db: TestDb) {
     let patch = server
         .http
         .patch(&url)
+        .bearer_auth(&server.owner.token)
         .header("if-match", &etag)
         .json(&json!({"content": ours}))
         .send();

@@ -3,9 +3,15 @@
 
 #![allow(clippy::unwrap_used)] // tests fail by panicking
 
+mod accounts;
+mod accounts_store;
 mod bad_input;
+mod contract;
 mod durability;
 mod live;
 mod rest;
+mod roles;
+mod socket_access;
 mod store;
 mod support;
+mod versions;

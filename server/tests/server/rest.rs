@@ -109,6 +109,7 @@ async fn errors_have_the_documented_body(db: TestDb) {
     let response = server
         .http
         .post(format!("{}/api/workspaces/default/prompts", server.base))
+        .bearer_auth(&server.owner.token)
         .header("content-type", "application/json")
         .body("{not json")
         .send()

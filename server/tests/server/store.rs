@@ -9,37 +9,19 @@ use rocqet_server::ids::{DocId, WorkspaceId};
 use rocqet_server::store::{ListQuery, NewDocument, PendingUpdate, SortOrder, Store, StoreError};
 use serde_json::json;
 
-use crate::support::db::TestDb;
-
-/// For each async fn `name(store)`, generates `name::sqlite` and `name::postgres`.
-macro_rules! both_dbs {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                let db = crate::support::db::TestDb::sqlite();
-                super::$name(db.store().await).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                let db = crate::support::db::TestDb::postgres().await;
-                super::$name(db.store().await).await;
-            }
-        }
-    )*};
-}
+use crate::support::db::{TestDb, both_dbs};
 
 both_dbs!(
     ping,
-    default_workspace_is_idempotent,
     create_get_delete,
     load_state_returns_updates_in_order,
     append_batch_across_documents,
-    append_for_unknown_document_writes_nothing,
+    append_for_unknown_document_drops_only_its_rows,
     compact_keeps_later_updates,
     save_materialised_updates_search,
-    search_escapes_wildcards,
+    search_treats_syntax_as_text,
+    search_finds_description_and_content_words,
+    search_pagination_returns_each_match_once,
     tag_filter,
     kind_filter,
     sort_orders,
@@ -60,6 +42,12 @@ fn prompt(ws: WorkspaceId, title: &str, tags: &[&str], content: &str) -> NewDocu
             "content": content, "variables": [], "settings": {}
         }),
     }
+}
+
+fn described(ws: WorkspaceId, title: &str, description: &str, content: &str) -> NewDocument {
+    let mut doc = prompt(ws, title, &[], content);
+    doc.materialised["description"] = json!(description);
+    doc
 }
 
 fn model(ws: WorkspaceId, name: &str, fields: &[&str]) -> NewDocument {
@@ -121,14 +109,33 @@ async fn ping(store: Db) {
     store.ping().await.expect("ping");
 }
 
-async fn default_workspace_is_idempotent(store: Db) {
-    let first = store.default_workspace().await.expect("first");
-    let second = store.default_workspace().await.expect("second");
-    assert_eq!(first, second);
+/// A fresh workspace (with an owner) for documents to live in.
+async fn workspace(store: &Db) -> WorkspaceId {
+    let owner = rocqet_server::ids::UserId::new();
+    store
+        .create_user(rocqet_server::store::NewUser {
+            id: owner,
+            email: format!("{owner}@store.test"),
+            name: "owner".into(),
+            password_hash: "x".into(),
+        })
+        .await
+        .expect("owner");
+    let id = WorkspaceId::new();
+    store
+        .create_workspace(rocqet_server::store::NewWorkspace {
+            id,
+            slug: format!("ws-{}", id.0.simple()),
+            name: "ws".into(),
+            owner,
+        })
+        .await
+        .expect("workspace");
+    id
 }
 
 async fn create_get_delete(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     let new = prompt(ws, "Greeting", &["hello"], "Say hi");
     let created = store.create_document(new.clone()).await.expect("create");
     assert_eq!(created.id, new.id);
@@ -186,7 +193,7 @@ async fn create_get_delete(store: Db) {
 }
 
 async fn load_state_returns_updates_in_order(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     let doc = store
         .create_document(prompt(ws, "Log", &[], ""))
         .await
@@ -216,7 +223,7 @@ async fn load_state_returns_updates_in_order(store: Db) {
 }
 
 async fn append_batch_across_documents(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     let a = store
         .create_document(prompt(ws, "A", &[], ""))
         .await
@@ -283,8 +290,8 @@ async fn append_batch_across_documents(store: Db) {
     assert!(after > before, "append bumps updated_at");
 }
 
-async fn append_for_unknown_document_writes_nothing(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+async fn append_for_unknown_document_drops_only_its_rows(store: Db) {
+    let ws = workspace(&store).await;
     let a = store
         .create_document(prompt(ws, "A", &[], ""))
         .await
@@ -295,17 +302,15 @@ async fn append_for_unknown_document_writes_nothing(store: Db) {
     let result = store
         .append_updates(&[update(a, "a1"), update(ghost, "x")])
         .await;
-    match result {
-        Err(StoreError::Conflict(message)) => {
-            assert!(message.contains(&ghost.to_string()), "{message}");
-        }
-        other => panic!("expected a conflict naming the document, got {other:?}"),
-    }
-    assert!(store.load_state(a).await.expect("a").updates.is_empty());
+    // The ghost's rows are dropped; the real document's are stored.
+    let written = result.expect("the batch is stored");
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0].0, a);
+    assert_eq!(store.load_state(a).await.expect("a").updates.len(), 1);
 }
 
 async fn compact_keeps_later_updates(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     let doc = store
         .create_document(prompt(ws, "Compact", &[], ""))
         .await
@@ -368,7 +373,7 @@ async fn compact_keeps_later_updates(store: Db) {
 }
 
 async fn save_materialised_updates_search(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     let doc = store
         .create_document(prompt(ws, "Untitled", &[], ""))
         .await
@@ -403,6 +408,14 @@ async fn save_materialised_updates_search(store: Db) {
     }
     query.q = Some("nothing like it".into());
     assert!(titles(&store, &query).await.is_empty());
+    // The index follows the save: the old title no longer matches.
+    query.q = Some("untitled".into());
+    assert!(titles(&store, &query).await.is_empty());
+    // The last word is a prefix ("summ" finds "Summarise"); earlier ones are whole words.
+    query.q = Some("summ".into());
+    assert_eq!(titles(&store, &query).await, vec!["Quarterly Report"]);
+    query.q = Some("summ numbers".into());
+    assert!(titles(&store, &query).await.is_empty());
     query.q = Some("   ".into());
     assert_eq!(
         titles(&store, &query).await.len(),
@@ -420,33 +433,133 @@ async fn save_materialised_updates_search(store: Db) {
     assert_eq!(titles(&store, &models).await, vec!["Customer"]);
 }
 
-async fn search_escapes_wildcards(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
-    store
-        .create_document(prompt(ws, "100% sure", &[], ""))
-        .await
-        .expect("create");
-    store
-        .create_document(prompt(ws, "1000 sure", &[], ""))
-        .await
-        .expect("create");
-    store
-        .create_document(prompt(ws, "snake_case", &[], ""))
-        .await
-        .expect("create");
-    store
-        .create_document(prompt(ws, "snakeXcase", &[], ""))
-        .await
-        .expect("create");
+async fn search_treats_syntax_as_text(store: Db) {
+    let ws = workspace(&store).await;
+    for (title, content) in [
+        ("100% sure", ""),
+        ("1000 sure", ""),
+        ("snake_case", ""),
+        ("snakeXcase", ""),
+        ("Cats and dogs", "they live nearby"),
+        ("Quoted", r#"say "hi" -- or 'bye' (NEAR) a*b title:x"#),
+    ] {
+        store
+            .create_document(prompt(ws, title, &[], content))
+            .await
+            .expect("create");
+    }
     let mut query = list(ws, DocKind::Prompt);
-    for (q, expected) in [("0%", "100% sure"), ("e_c", "snake_case")] {
+    query.sort = SortOrder::TitleAsc;
+
+    for (q, expected) in [
+        // Wildcards of LIKE, FTS5 and tsquery are separators, never operators.
+        ("100% sure", &["100% sure"][..]),
+        ("100%", &["100% sure", "1000 sure"][..]),
+        ("snake_case", &["snake_case"][..]),
+        ("e_c", &[][..]),
+        ("0%", &[][..]),
+        ("s%e", &[][..]),
+        ("AND", &["Cats and dogs"][..]),
+        ("cats AND", &["Cats and dogs"][..]),
+        ("NEAR(", &["Cats and dogs", "Quoted"][..]),
+        ("\"hi", &["Quoted"][..]),
+        ("-bye", &["Quoted"][..]),
+        ("a*b", &["Quoted"][..]),
+        ("title:x", &["Quoted"][..]),
+        ("sure -1000", &["1000 sure"][..]),
+        ("hi OR zebra", &[][..]),
+    ] {
         query.q = Some(q.into());
-        assert_eq!(titles(&store, &query).await, vec![expected], "q={q:?}");
+        assert_eq!(titles(&store, &query).await, expected, "q={q:?}");
+    }
+
+    // Input that is nothing but syntax matches nothing, and never errors.
+    for q in [
+        "\"",
+        "*",
+        "-",
+        "%",
+        "_",
+        "(",
+        ")",
+        "NEAR(",
+        "'",
+        "\\",
+        ":*",
+        "!",
+        "&",
+        "|",
+        "<->",
+        "^",
+        "\"\"",
+        "''",
+        "\u{0}",
+        "{{}}",
+        "AND OR NOT",
+        "a:* & !b",
+        "x' | 'y",
+        "NEAR(a b, 2)",
+    ] {
+        query.q = Some(q.into());
+        let found = store.list_documents(&query).await;
+        assert!(found.is_ok(), "q={q:?}: {found:?}");
+    }
+    for q in [
+        "\"", "*", "-", "%", "_", "(", "'", "\\", ":*", "<->", "{{}}",
+    ] {
+        query.q = Some(q.into());
+        assert!(titles(&store, &query).await.is_empty(), "q={q:?}");
+    }
+}
+
+async fn search_finds_description_and_content_words(store: Db) {
+    let ws = workspace(&store).await;
+    store
+        .create_document(described(
+            ws,
+            "Alpha",
+            "Summarises invoices",
+            "Hello {{name}}",
+        ))
+        .await
+        .expect("alpha");
+    store
+        .create_document(described(
+            ws,
+            "Beta",
+            "",
+            "Translate the invoice into French",
+        ))
+        .await
+        .expect("beta");
+    let gone = store
+        .create_document(described(ws, "Gamma", "invoices too", "invoice"))
+        .await
+        .expect("gamma");
+    store.delete_document(gone.id).await.expect("delete");
+
+    let mut query = list(ws, DocKind::Prompt);
+    query.sort = SortOrder::TitleAsc;
+    for (q, expected) in [
+        ("summarises", &["Alpha"][..]),
+        ("INVOICE", &["Alpha", "Beta"][..]),
+        ("invoices", &["Alpha"][..]),
+        ("name", &["Alpha"][..]),
+        ("french", &["Beta"][..]),
+        ("translate invoice", &["Beta"][..]),
+        ("invoice translate", &["Beta"][..]),
+        ("invoices translate", &[][..]),
+        ("fren", &["Beta"][..]),
+        ("too", &[][..]),
+        ("gamma", &[][..]),
+    ] {
+        query.q = Some(q.into());
+        assert_eq!(titles(&store, &query).await, expected, "q={q:?}");
     }
 }
 
 async fn tag_filter(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     store
         .create_document(prompt(ws, "One", &["sales", "email"], ""))
         .await
@@ -474,7 +587,7 @@ async fn tag_filter(store: Db) {
 }
 
 async fn kind_filter(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     store
         .create_document(prompt(ws, "A prompt", &[], ""))
         .await
@@ -494,7 +607,7 @@ async fn kind_filter(store: Db) {
 }
 
 async fn sort_orders(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     let mut ids = Vec::new();
     for title in ["banana", "Apple", "cherry"] {
         ids.push(
@@ -526,7 +639,7 @@ async fn sort_orders(store: Db) {
 }
 
 async fn pagination_returns_each_document_once(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     let mut created = HashSet::new();
     for title in ["Same", "same", "Same", "b", "a", "SAME", "c"] {
         created.insert(
@@ -593,8 +706,120 @@ async fn pagination_returns_each_document_once(store: Db) {
     );
 }
 
+/// Every page of `query` at `limit`, concatenated; checks page sizes and that it ends.
+async fn page_through(store: &Db, query: &ListQuery, limit: u32) -> (Vec<DocId>, usize) {
+    let mut query = query.clone();
+    query.limit = limit;
+    query.cursor = None;
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = store.list_documents(&query).await.expect("page");
+        assert!(page.items.len() <= limit as usize);
+        ids.extend(page.items.iter().map(|d| d.id));
+        pages += 1;
+        assert!(pages <= 100, "pagination does not end");
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return (ids, pages),
+        }
+    }
+}
+
+async fn search_pagination_returns_each_match_once(store: Db) {
+    let ws = workspace(&store).await;
+    let mut matching = HashSet::new();
+    // Duplicate titles (ties on the title key), and matches through each of
+    // title, description and content.
+    for (title, description, content) in [
+        ("Report", "", ""),
+        ("report", "", ""),
+        ("Report", "monthly", ""),
+        ("Weekly", "the report", ""),
+        ("Daily", "", "write a REPORT about {{x}}"),
+        ("REPORT", "", "reporting"),
+        ("Zeta", "", "reports"),
+        ("a", "", "report"),
+    ] {
+        let doc = store
+            .create_document(described(ws, title, description, content))
+            .await
+            .expect("create");
+        matching.insert(doc.id);
+    }
+    for (title, content) in [("Other", "nothing"), ("Repo", "rep"), ("Also", "port")] {
+        store
+            .create_document(described(ws, title, "", content))
+            .await
+            .expect("create");
+    }
+    let gone = store
+        .create_document(described(ws, "Report", "", "deleted"))
+        .await
+        .expect("create");
+    store.delete_document(gone.id).await.expect("delete");
+    // A later save changes `updated_at` order and keeps the match.
+    let first = matching.iter().next().copied().expect("one");
+    let m = store.document(first).await.expect("get").materialised;
+    store.save_materialised(first, &m).await.expect("save");
+
+    for sort in [
+        SortOrder::UpdatedDesc,
+        SortOrder::CreatedAsc,
+        SortOrder::CreatedDesc,
+        SortOrder::TitleAsc,
+    ] {
+        let mut query = list(ws, DocKind::Prompt);
+        query.sort = sort;
+        query.q = Some("report".into());
+        let all: Vec<DocId> = store
+            .list_documents(&query)
+            .await
+            .expect("all")
+            .items
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(
+            all.iter().copied().collect::<HashSet<_>>(),
+            matching,
+            "{sort:?}"
+        );
+        assert_eq!(all.len(), matching.len(), "{sort:?}: no duplicates");
+
+        for limit in [1, 2, 3, 8] {
+            let (paged, pages) = page_through(&store, &query, limit).await;
+            assert_eq!(
+                paged, all,
+                "{sort:?}, limit {limit}: same order as one listing"
+            );
+            assert_eq!(
+                pages,
+                matching.len().div_ceil(limit as usize),
+                "{sort:?}, limit {limit}"
+            );
+        }
+        query.q = Some("reports".into());
+        let (only, _) = page_through(&store, &query, 1).await;
+        assert_eq!(only.len(), 1, "{sort:?}");
+        // Nothing-but-syntax pages are empty and end at once.
+        query.q = Some("%_*".into());
+        assert_eq!(page_through(&store, &query, 2).await, (Vec::new(), 1));
+        // A bad cursor is refused whatever `q` is.
+        for q in ["report", "%_*"] {
+            query.q = Some(q.into());
+            query.cursor = Some("garbage".into());
+            assert!(matches!(
+                store.list_documents(&query).await,
+                Err(StoreError::InvalidCursor)
+            ));
+            query.cursor = None;
+        }
+    }
+}
+
 async fn invalid_cursor_is_rejected(store: Db) {
-    let ws = store.default_workspace().await.expect("workspace");
+    let ws = workspace(&store).await;
     for title in ["a", "b"] {
         store
             .create_document(prompt(ws, title, &[], ""))
@@ -635,7 +860,7 @@ async fn sqlite_creates_missing_folder_and_reopens() {
     let url = format!("sqlite://{}", dir.join("nested").join("hub.db").display());
     let doc = {
         let store = rocqet_server::store::connect(&url).await.expect("create");
-        let ws = store.default_workspace().await.expect("workspace");
+        let ws = workspace(&store).await;
         store
             .create_document(prompt(ws, "Persisted", &[], ""))
             .await
@@ -651,15 +876,11 @@ async fn sqlite_creates_missing_folder_and_reopens() {
 #[tokio::test]
 async fn reconnect_runs_migrations_once() {
     for db in [TestDb::sqlite(), TestDb::postgres().await] {
-        let ws = db
-            .store()
-            .await
-            .default_workspace()
-            .await
-            .expect("workspace");
+        let ws = workspace(&db.store().await).await;
         let again = rocqet_server::store::connect(db.url())
             .await
             .expect("reconnect");
-        assert_eq!(again.default_workspace().await.expect("again"), ws);
+        let found = again.workspace(&ws.to_string()).await.expect("again");
+        assert_eq!(found.id, ws);
     }
 }

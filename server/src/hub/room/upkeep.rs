@@ -8,6 +8,7 @@ use yrs::{ReadTxn, StateVector, Transact};
 
 use super::{COMPACT_AFTER_ROWS, PING_EVERY_MS, Room, RoomCommand};
 use crate::hub::{close, presence};
+use crate::versions::CutRequest;
 
 impl Room {
     /// Housekeeping; returns true when the room should unload.
@@ -19,6 +20,9 @@ impl Room {
         if now.saturating_sub(self.last_ping) >= PING_EVERY_MS {
             self.last_ping = now;
             self.broadcast(Bytes::new(), None);
+        }
+        if self.versions.due(now) {
+            self.cut_version(CutRequest::auto(), None);
         }
         if self.json_dirty {
             self.save_json_in_background();
@@ -63,8 +67,13 @@ impl Room {
         });
     }
 
-    /// Waits for queued updates and background saves, then saves JSON and compacts.
+    /// Cuts a version of unversioned changes, waits for queued updates, versions and
+    /// background saves, then saves JSON and compacts.
     pub(super) async fn flush(&mut self) {
+        if self.versions.is_dirty() {
+            self.cut_version(CutRequest::auto(), None);
+        }
+        self.versions.written().await;
         self.progress.wait_idle().await;
         let _guard = self.save_lock.clone().lock_owned().await;
         let doc = self.awareness.doc();

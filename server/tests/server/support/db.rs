@@ -146,3 +146,24 @@ async fn admin_connection(admin_url: &str) -> PgConnection {
         }
     }
 }
+
+/// For each async fn `name(store)`, generates `name::sqlite` and `name::postgres`.
+macro_rules! both_dbs {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = crate::support::db::TestDb::sqlite();
+                super::$name(db.store().await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let db = crate::support::db::TestDb::postgres().await;
+                super::$name(db.store().await).await;
+            }
+        }
+    )*};
+}
+
+pub(crate) use both_dbs;

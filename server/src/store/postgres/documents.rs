@@ -1,53 +1,22 @@
-//! PostgreSQL backend: production (`DATABASE_URL=postgres://…`).
+//! Documents and their update log.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::cursor::{self, Cursor, SortKey};
-use super::derived::{self, Derived};
-use super::{
-    DocumentRecord, ListQuery, NewDocument, Page, PendingUpdate, Store, StoreError, StoreResult,
-    StoredState,
-};
 use crate::ids::{DocId, WorkspaceId};
+use crate::store::cursor::{self, Cursor, SortKey};
+use crate::store::derived::{self, Derived, Search};
+use crate::store::{
+    DocumentRecord, DocumentStore, ListQuery, NewDocument, Page, PendingUpdate, StoreError,
+    StoreResult, StoredState,
+};
 
-/// Enough for the hub's write-behind flushes plus concurrent REST requests,
-/// small enough that several server instances fit PostgreSQL's default
-/// `max_connections` of 100.
-const MAX_CONNECTIONS: u32 = 16;
-/// A request waiting longer than this for a connection fails instead of hanging.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Rows per multi-row INSERT: 3 binds a row, far below PostgreSQL's 65 535
-/// bound-parameter limit. A normal write-behind batch fits in one.
-const CHUNK: usize = 1000;
-
-const RECORD_COLUMNS: &str =
-    "id, workspace_id, kind, materialised, version, created_at, updated_at, title_key";
-
-/// The PostgreSQL implementation of [`Store`].
-#[derive(Debug, Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-}
-
-impl PostgresStore {
-    /// Connects to and migrates the database at `url`.
-    pub async fn connect(url: &str) -> StoreResult<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
-            .await?;
-        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
-    }
-}
+use super::*;
 
 /// A `documents` row selected with `RECORD_COLUMNS`, and its `title_key`.
 fn record(row: &PgRow) -> StoreResult<(DocumentRecord, String)> {
@@ -66,28 +35,10 @@ fn record(row: &PgRow) -> StoreResult<(DocumentRecord, String)> {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
+impl DocumentStore for PostgresStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    async fn default_workspace(&self) -> StoreResult<WorkspaceId> {
-        sqlx::query(
-            "INSERT INTO workspaces (id, slug, name, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (slug) DO NOTHING",
-        )
-        .bind(WorkspaceId::new().0)
-        .bind("default")
-        .bind("Default")
-        .bind(derived::now())
-        .execute(&self.pool)
-        .await?;
-        let id: Uuid = sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = $1")
-            .bind("default")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(WorkspaceId(id))
     }
 
     async fn create_document(&self, doc: NewDocument) -> StoreResult<DocumentRecord> {
@@ -95,8 +46,8 @@ impl Store for PostgresStore {
         let d = Derived::from_materialised(&doc.materialised);
         sqlx::query(
             "INSERT INTO documents (id, workspace_id, kind, state, materialised, title, title_key, \
-             search_text, tags, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             search_text, search_tsv, tags, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, array_to_tsvector($9), $10, $11, $11)",
         )
         .bind(doc.id.0)
         .bind(doc.workspace_id.0)
@@ -106,6 +57,7 @@ impl Store for PostgresStore {
         .bind(&d.title)
         .bind(&d.title_key)
         .bind(&d.search_text)
+        .bind(d.search_words())
         .bind(Json(&d.tags))
         .bind(now)
         .execute(&self.pool)
@@ -140,7 +92,16 @@ impl Store for PostgresStore {
             .as_deref()
             .map(|c| Cursor::decode(c, query.sort))
             .transpose()?;
-        let pattern = query.q.as_deref().and_then(derived::like_pattern);
+        let terms = match Search::parse(query.q.as_deref()) {
+            Search::All => None,
+            Search::Nothing => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+            Search::Words(terms) => Some(terms),
+        };
 
         let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
         qb.push(RECORD_COLUMNS)
@@ -148,10 +109,12 @@ impl Store for PostgresStore {
             .push_bind(query.workspace_id.0)
             .push(" AND kind = ")
             .push_bind(query.kind.as_str());
-        if let Some(pattern) = pattern {
-            qb.push(" AND search_text LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\'");
+        if let Some(terms) = terms {
+            // A filter, not an ordering: the sort and the keyset cursor are
+            // the same as without `q`, so paging stays exact.
+            qb.push(" AND search_tsv @@ ")
+                .push_bind(derived::tsquery(&terms))
+                .push("::tsquery");
         }
         if let Some(tag) = query.tag.as_deref().filter(|t| !t.is_empty()) {
             qb.push(" AND tags @> jsonb_build_array(")
@@ -230,9 +193,10 @@ impl Store for PostgresStore {
         Ok(state)
     }
 
-    /// Updates for deleted documents are stored (history is kept); a batch
-    /// naming a document that does not exist fails as a whole with
-    /// `Conflict("unknown document <id>")` and writes nothing.
+    /// Updates for deleted documents are stored (history is kept). Rows of a
+    /// document that no longer exists (its workspace was deleted) are dropped
+    /// with a warning: nobody can read them, and failing the batch would stall
+    /// every other document's writes behind them.
     async fn append_updates(&self, batch: &[PendingUpdate]) -> StoreResult<Vec<(DocId, i64)>> {
         let ids = derived::distinct_ids(batch);
         if ids.is_empty() {
@@ -248,8 +212,23 @@ impl Store for PostgresStore {
                 .await?
                 .into_iter()
                 .collect();
-        if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
-            return Err(StoreError::Conflict(format!("unknown document {missing}")));
+        let kept: Vec<&PendingUpdate>;
+        let batch: &[&PendingUpdate] = if found.len() == ids.len() {
+            kept = batch.iter().collect();
+            &kept
+        } else {
+            for missing in ids.iter().filter(|id| !found.contains(id)) {
+                tracing::warn!(doc = %missing, "dropping updates of a document that no longer exists");
+            }
+            kept = batch
+                .iter()
+                .filter(|u| found.contains(&u.doc_id.0))
+                .collect();
+            &kept
+        };
+        let ids: Vec<Uuid> = ids.into_iter().filter(|id| found.contains(id)).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
 
         let mut max_seq: HashMap<Uuid, i64> = HashMap::with_capacity(ids.len());
@@ -310,7 +289,8 @@ impl Store for PostgresStore {
         let d = Derived::from_materialised(materialised);
         let done = sqlx::query(
             "UPDATE documents SET materialised = $1, title = $2, title_key = $3, \
-             search_text = $4, tags = $5, updated_at = $6 WHERE id = $7 AND deleted_at IS NULL",
+             search_text = $4, search_tsv = array_to_tsvector($8), tags = $5, updated_at = $6 \
+             WHERE id = $7 AND deleted_at IS NULL",
         )
         .bind(Json(materialised))
         .bind(&d.title)
@@ -319,6 +299,7 @@ impl Store for PostgresStore {
         .bind(Json(&d.tags))
         .bind(derived::now())
         .bind(id.0)
+        .bind(d.search_words())
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {

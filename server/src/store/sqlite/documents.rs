@@ -1,98 +1,22 @@
-//! SQLite backend: the embedded default, one file (by default under `./data`).
-//!
-//! Ids are 16-byte BLOBs, timestamps fixed-width RFC 3339 TEXT (see
-//! `derived::sqlite_ts`), JSON is TEXT. Write transactions start with
-//! `BEGIN IMMEDIATE` so they take the write lock up front and wait for it
-//! (busy timeout) instead of failing with `SQLITE_BUSY` when a read
-//! transaction has to be upgraded while another writer holds the lock.
+//! Documents and their update log.
 
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
+use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite};
 use uuid::Uuid;
 
-use super::cursor::{self, Cursor, SortKey};
-use super::derived::{self, Derived, sqlite_ts};
-use super::{
-    DocumentRecord, ListQuery, NewDocument, Page, PendingUpdate, Store, StoreError, StoreResult,
-    StoredState,
-};
 use crate::ids::{DocId, WorkspaceId};
+use crate::store::cursor::{self, Cursor, SortKey};
+use crate::store::derived::{self, Derived, Search, sqlite_ts};
+use crate::store::{
+    DocumentRecord, DocumentStore, ListQuery, NewDocument, Page, PendingUpdate, StoreError,
+    StoreResult, StoredState,
+};
 
-/// How long a statement waits for another connection's write lock before
-/// failing. Our write transactions are a few statements long, so 5 s only
-/// trips on a real stall.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Readers run concurrently in WAL mode; writers queue on the one write lock.
-const MAX_CONNECTIONS: u32 = 8;
-/// Rows per multi-row statement: 3 binds a row stays far below SQLite's
-/// 32 766 bound-parameter limit. A normal write-behind batch fits in one.
-const CHUNK: usize = 1000;
-
-const RECORD_COLUMNS: &str =
-    "id, workspace_id, kind, materialised, version, created_at, updated_at, title_key";
-
-/// The SQLite implementation of [`Store`].
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
-
-impl SqliteStore {
-    /// Opens (creating the file and its folder if missing) and migrates the database at `url`.
-    pub async fn connect(url: &str) -> StoreResult<Self> {
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL, not WAL's usual NORMAL: with NORMAL a commit is not fsynced
-            // and the last transactions can vanish on power loss. The hub acks an
-            // edit to its author once `append_updates` commits, so a commit must
-            // survive a crash of the machine, not only of the process.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-
-        if !in_memory {
-            let parent = options.get_filename().parent().map(ToOwned::to_owned);
-            if let Some(parent) = parent.filter(|p| !p.as_os_str().is_empty()) {
-                tokio::fs::create_dir_all(&parent)
-                    .await
-                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-            }
-        }
-
-        let pool = if in_memory {
-            // An in-memory database lives as long as its last connection: keep
-            // exactly one open forever (a shared-cache second one would also
-            // fail with SQLITE_LOCKED instead of waiting).
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS)
-        }
-        .connect_with(options)
-        .await?;
-
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
-    }
-
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
-    }
-}
+use super::*;
 
 /// A `documents` row selected with `RECORD_COLUMNS`, and its `title_key`.
 fn record(row: &SqliteRow) -> StoreResult<(DocumentRecord, String)> {
@@ -121,28 +45,10 @@ fn push_id_list<'a>(qb: &mut QueryBuilder<'a, Sqlite>, ids: &'a [Uuid]) {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl DocumentStore for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
-    }
-
-    async fn default_workspace(&self) -> StoreResult<WorkspaceId> {
-        sqlx::query(
-            "INSERT INTO workspaces (id, slug, name, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (slug) DO NOTHING",
-        )
-        .bind(WorkspaceId::new().0)
-        .bind("default")
-        .bind("Default")
-        .bind(sqlite_ts(derived::now()))
-        .execute(&self.pool)
-        .await?;
-        let id: Uuid = sqlx::query_scalar("SELECT id FROM workspaces WHERE slug = ?")
-            .bind("default")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(WorkspaceId(id))
     }
 
     async fn create_document(&self, doc: NewDocument) -> StoreResult<DocumentRecord> {
@@ -195,7 +101,16 @@ impl Store for SqliteStore {
             .as_deref()
             .map(|c| Cursor::decode(c, query.sort))
             .transpose()?;
-        let pattern = query.q.as_deref().and_then(derived::like_pattern);
+        let terms = match Search::parse(query.q.as_deref()) {
+            Search::All => None,
+            Search::Nothing => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+            Search::Words(terms) => Some(terms),
+        };
 
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
         qb.push(RECORD_COLUMNS)
@@ -203,10 +118,16 @@ impl Store for SqliteStore {
             .push_bind(query.workspace_id.0)
             .push(" AND kind = ")
             .push_bind(query.kind.as_str());
-        if let Some(pattern) = pattern {
-            qb.push(" AND search_text LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\'");
+        if let Some(terms) = terms {
+            // A filter, not an ordering: the sort and the keyset cursor are
+            // the same as without `q`, so paging stays exact.
+            qb.push(
+                " AND id IN (SELECT k.doc_id FROM documents_fts \
+                 JOIN document_search_keys k ON k.key = documents_fts.rowid \
+                 WHERE documents_fts MATCH ",
+            )
+            .push_bind(derived::fts5_query(&terms))
+            .push(")");
         }
         if let Some(tag) = query.tag.as_deref().filter(|t| !t.is_empty()) {
             qb.push(
@@ -282,9 +203,10 @@ impl Store for SqliteStore {
         Ok(state)
     }
 
-    /// Updates for deleted documents are stored (history is kept); a batch
-    /// naming a document that does not exist fails as a whole with
-    /// `Conflict("unknown document <id>")` and writes nothing.
+    /// Updates for deleted documents are stored (history is kept). Rows of a
+    /// document that no longer exists (its workspace was deleted) are dropped
+    /// with a warning: nobody can read them, and failing the batch would stall
+    /// every other document's writes behind them.
     async fn append_updates(&self, batch: &[PendingUpdate]) -> StoreResult<Vec<(DocId, i64)>> {
         let ids = derived::distinct_ids(batch);
         if ids.is_empty() {
@@ -299,8 +221,23 @@ impl Store for SqliteStore {
             push_id_list(&mut qb, chunk);
             found.extend(qb.build_query_scalar::<Uuid>().fetch_all(&mut *tx).await?);
         }
-        if let Some(missing) = ids.iter().find(|id| !found.contains(id)) {
-            return Err(StoreError::Conflict(format!("unknown document {missing}")));
+        let kept: Vec<&PendingUpdate>;
+        let batch: &[&PendingUpdate] = if found.len() == ids.len() {
+            kept = batch.iter().collect();
+            &kept
+        } else {
+            for missing in ids.iter().filter(|id| !found.contains(id)) {
+                tracing::warn!(doc = %missing, "dropping updates of a document that no longer exists");
+            }
+            kept = batch
+                .iter()
+                .filter(|u| found.contains(&u.doc_id.0))
+                .collect();
+            &kept
+        };
+        let ids: Vec<Uuid> = ids.into_iter().filter(|id| found.contains(id)).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
 
         let mut max_seq: HashMap<Uuid, i64> = HashMap::with_capacity(ids.len());

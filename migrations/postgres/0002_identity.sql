@@ -1,0 +1,68 @@
+-- Identity: users, refresh tokens, memberships, invites and the audit log.
+
+CREATE TABLE users (
+    id                  UUID PRIMARY KEY,
+    -- Normalised (trimmed, lowercased) by the server before it gets here.
+    email               TEXT NOT NULL UNIQUE,
+    name                TEXT NOT NULL,
+    password_hash       TEXT NOT NULL,  -- argon2 PHC string
+    -- Access tokens issued before this instant are refused ("log out everywhere").
+    sessions_revoked_at TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL
+);
+
+-- Only the SHA-256 of a refresh token is stored. A token is live while
+-- `used_at` and `revoked_at` are both NULL and it has not expired.
+CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id    UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- Every token rotated from one login shares its family; reuse revokes it whole.
+    family_id  UUID NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ,  -- rotated away
+    revoked_at TIMESTAMPTZ   -- logout, reuse detected, or sessions revoked
+);
+
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+
+CREATE TABLE memberships (
+    workspace_id UUID NOT NULL REFERENCES workspaces (id),
+    user_id      UUID NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    role         TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'editor', 'viewer')),
+    created_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (workspace_id, user_id)
+);
+
+CREATE INDEX memberships_user ON memberships (user_id);
+
+-- An email invited before it has an account; turned into a membership when
+-- that email registers.
+CREATE TABLE invites (
+    workspace_id UUID NOT NULL REFERENCES workspaces (id),
+    email        TEXT NOT NULL,  -- normalised like users.email
+    role         TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'editor', 'viewer')),
+    invited_by   UUID REFERENCES users (id) ON DELETE SET NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (workspace_id, email)
+);
+
+CREATE INDEX invites_email ON invites (email);
+
+-- No foreign keys: entries outlive the workspace, user or document they name.
+CREATE TABLE audit_log (
+    id           UUID PRIMARY KEY,
+    workspace_id UUID,
+    actor        UUID,
+    action       TEXT NOT NULL,  -- dotted verb, e.g. `member.add`
+    target_kind  TEXT NOT NULL,
+    target_id    TEXT,
+    ip           TEXT,
+    user_agent   TEXT,
+    details      JSONB NOT NULL DEFAULT '{}'::jsonb,  -- never secrets or bodies
+    at           TIMESTAMPTZ NOT NULL
+);
+
+-- The audit listing: one workspace, newest first.
+CREATE INDEX audit_log_workspace ON audit_log (workspace_id, at DESC, id DESC);

@@ -1,0 +1,119 @@
+//! Who may do what: cached role and document lookups, invalidated on change.
+//!
+//! Every REST request and socket upgrade asks for a role; the database answers
+//! once, the cache after that. Anything that changes a membership, deletes a
+//! workspace or revokes sessions calls the matching `forget_*`.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use rocqet_crdt::DocKind;
+
+use crate::auth::Role;
+use crate::ids::{DocId, UserId, WorkspaceId};
+use crate::store::{Store, StoreError, StoreResult};
+
+/// Entries kept per cache before it is simply cleared: bounds memory without an LRU.
+const CACHE_CAP: usize = 100_000;
+
+/// Where a document lives: enough to check access without loading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocPlace {
+    pub workspace_id: WorkspaceId,
+    pub kind: DocKind,
+}
+
+/// The cached access lookups of one server.
+pub struct Access {
+    store: Arc<dyn Store>,
+    roles: DashMap<(WorkspaceId, UserId), Option<Role>>,
+    places: DashMap<DocId, DocPlace>,
+    /// `sessions_revoked_at` in whole seconds, per user known to exist.
+    sessions: DashMap<UserId, Option<u64>>,
+}
+
+impl Access {
+    /// Lookups over `store`, starting cold.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            roles: DashMap::new(),
+            places: DashMap::new(),
+            sessions: DashMap::new(),
+        }
+    }
+
+    /// The user's role in the workspace, `None` for a non-member.
+    pub async fn role(&self, ws: WorkspaceId, user: UserId) -> StoreResult<Option<Role>> {
+        if let Some(role) = self.roles.get(&(ws, user)) {
+            return Ok(*role);
+        }
+        let role = self.store.role_of(ws, user).await?;
+        bounded_insert(&self.roles, (ws, user), role);
+        Ok(role)
+    }
+
+    /// Drops a cached role after a membership changed.
+    pub fn forget_role(&self, ws: WorkspaceId, user: UserId) {
+        self.roles.remove(&(ws, user));
+    }
+
+    /// Drops everything cached about a deleted workspace.
+    pub fn forget_workspace(&self, ws: WorkspaceId) {
+        self.roles.retain(|(w, _), _| *w != ws);
+        self.places.retain(|_, place| place.workspace_id != ws);
+    }
+
+    /// The workspace and kind of a live document; `NotFound` if absent or deleted.
+    pub async fn document(&self, doc: DocId) -> StoreResult<DocPlace> {
+        if let Some(place) = self.places.get(&doc) {
+            return Ok(*place);
+        }
+        let record = self.store.document(doc).await?;
+        let place = DocPlace {
+            workspace_id: record.workspace_id,
+            kind: record.kind,
+        };
+        bounded_insert(&self.places, doc, place);
+        Ok(place)
+    }
+
+    /// Drops a deleted document.
+    pub fn forget_document(&self, doc: DocId) {
+        self.places.remove(&doc);
+    }
+
+    /// Is a token issued at `issued_at` (seconds) for `user` still good: the user exists
+    /// and has not logged out everywhere since?
+    pub async fn session_valid(&self, user: UserId, issued_at: u64) -> StoreResult<bool> {
+        let revoked = match self.sessions.get(&user).map(|r| *r) {
+            Some(revoked) => revoked,
+            None => {
+                let revoked = match self.store.user(user).await {
+                    Ok(record) => record
+                        .sessions_revoked_at
+                        .map(|at| u64::try_from(at.timestamp()).unwrap_or(0)),
+                    Err(StoreError::NotFound) => return Ok(false),
+                    Err(other) => return Err(other),
+                };
+                bounded_insert(&self.sessions, user, revoked);
+                revoked
+            }
+        };
+        // A token from the very second of the revocation is refused too: one second
+        // of lock-out after "log out everywhere" beats a window for the old tokens.
+        Ok(revoked.is_none_or(|at| issued_at > at))
+    }
+
+    /// Drops a user's cached session state after "log out everywhere".
+    pub fn forget_sessions(&self, user: UserId) {
+        self.sessions.remove(&user);
+    }
+}
+
+fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &DashMap<K, V>, key: K, value: V) {
+    if map.len() >= CACHE_CAP {
+        map.clear();
+    }
+    map.insert(key, value);
+}
