@@ -46,6 +46,16 @@ pub struct Common {
     /// Sockets opened at once.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
+    /// Rocqet: the account `make_docs` registers, whose token every socket uses.
+    #[arg(skip)]
+    account: std::sync::OnceLock<Account>,
+}
+
+/// A throw-away account on the server under test, with a workspace of its own.
+#[derive(Debug, Clone)]
+struct Account {
+    token: String,
+    workspace: String,
 }
 
 impl Common {
@@ -63,7 +73,18 @@ impl Common {
     /// Names (rocqet: creates) `count` fresh documents.
     pub async fn make_docs(&self, count: usize) -> Result<Vec<String>, String> {
         if self.target == Target::Rocqet || self.create_docs {
-            return create_docs(self.base(), count, self.concurrency.clamp(1, 16)).await;
+            let http = self
+                .base()
+                .replacen("ws://", "http://", 1)
+                .replacen("wss://", "https://", 1);
+            let account = match self.account.get() {
+                Some(account) => account.clone(),
+                None => {
+                    let account = open_account(&http).await?;
+                    self.account.get_or_init(|| account).clone()
+                }
+            };
+            return create_docs(&http, &account, count, self.concurrency.clamp(1, 16)).await;
         }
         let run = format!(
             "{}-{}",
@@ -80,9 +101,13 @@ impl Common {
     pub fn endpoint(&self, doc: &str, ack: bool) -> Endpoint {
         let url = match self.target {
             Target::Rocqet => format!(
-                "{}/ws/{doc}{}",
+                "{}/ws/{doc}?token={}{}",
                 self.base(),
-                if ack { "?ack=1" } else { "" }
+                self.account
+                    .get()
+                    .map(|a| a.token.as_str())
+                    .unwrap_or_default(),
+                if ack { "&ack=1" } else { "" }
             ),
             Target::Yws | Target::Hocuspocus => format!("{}/{doc}", self.base()),
         };
@@ -94,12 +119,54 @@ impl Common {
     }
 }
 
-/// `POST /api/workspaces/default/prompts` `count` times, a few at a time.
-async fn create_docs(ws_base: &str, count: usize, parallel: usize) -> Result<Vec<String>, String> {
-    let http = ws_base
-        .replacen("ws://", "http://", 1)
-        .replacen("wss://", "https://", 1);
-    let endpoint = format!("{http}/api/workspaces/default/prompts");
+/// Registers a throw-away account with a workspace of its own (slug `bench-<run>`).
+async fn open_account(http: &str) -> Result<Account, String> {
+    let client = reqwest::Client::new();
+    let run = format!("{}-{}", std::process::id(), rand::random::<u32>());
+    let body = serde_json::json!({
+        "email": format!("bench-{run}@load.rocqet"),
+        "password": "load-test-password",
+        "name": "load test",
+    });
+    let resp = client
+        .post(format!("{http}/api/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("register: {e}"))?;
+    if resp.status() != reqwest::StatusCode::CREATED {
+        return Err(format!("register: HTTP {}", resp.status()));
+    }
+    let session: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
+    let token = session["access_token"]
+        .as_str()
+        .ok_or("register: no access token")?
+        .to_string();
+    let resp = client
+        .post(format!("{http}/api/workspaces"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "bench", "slug": format!("bench-{run}")}))
+        .send()
+        .await
+        .map_err(|e| format!("workspace: {e}"))?;
+    if resp.status() != reqwest::StatusCode::CREATED {
+        return Err(format!("workspace: HTTP {}", resp.status()));
+    }
+    Ok(Account {
+        token,
+        workspace: format!("bench-{run}"),
+    })
+}
+
+/// `POST /api/workspaces/{bench}/prompts` `count` times, a few at a time.
+async fn create_docs(
+    http: &str,
+    account: &Account,
+    count: usize,
+    parallel: usize,
+) -> Result<Vec<String>, String> {
+    let endpoint = format!("{http}/api/workspaces/{}/prompts", account.workspace);
+    let token = account.token.clone();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -108,10 +175,12 @@ async fn create_docs(ws_base: &str, count: usize, parallel: usize) -> Result<Vec
     let mut tasks = Vec::with_capacity(count);
     for _ in 0..count {
         let (client, endpoint, sem) = (client.clone(), endpoint.clone(), sem.clone());
+        let token = token.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire_owned().await.map_err(|e| e.to_string())?;
             let resp = client
                 .post(&endpoint)
+                .bearer_auth(&token)
                 .json(&serde_json::json!({"title": "b", "content": ""}))
                 .send()
                 .await
