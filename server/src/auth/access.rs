@@ -5,6 +5,8 @@
 //! workspace or revokes sessions calls the matching `forget_*`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use rocqet_crdt::DocKind;
@@ -15,6 +17,10 @@ use crate::store::{Store, StoreError, StoreResult};
 
 /// Entries kept per cache before it is simply cleared: bounds memory without an LRU.
 const CACHE_CAP: usize = 100_000;
+/// How long a cached role or session state is trusted. Changes made through this
+/// server are forgotten at once; this bounds how long a change made elsewhere (another
+/// node on the same database) takes to be seen.
+const TTL: Duration = Duration::from_secs(5);
 
 /// Where a document lives: enough to check access without loading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +32,14 @@ pub struct DocPlace {
 /// The cached access lookups of one server.
 pub struct Access {
     store: Arc<dyn Store>,
-    roles: DashMap<(WorkspaceId, UserId), Option<Role>>,
+    roles: DashMap<(WorkspaceId, UserId), (Option<Role>, Instant)>,
     places: DashMap<DocId, DocPlace>,
     /// `sessions_revoked_at` in whole seconds, per user known to exist.
-    sessions: DashMap<UserId, Option<u64>>,
+    sessions: DashMap<UserId, (Option<u64>, Instant)>,
+    /// Bumped by every `forget_*` before it forgets. A lookup that read the database
+    /// only caches its answer if no forget happened meanwhile, so a read racing a
+    /// change can never put the old answer back; sockets compare it across their join.
+    generation: AtomicU64,
 }
 
 impl Access {
@@ -40,26 +50,43 @@ impl Access {
             roles: DashMap::new(),
             places: DashMap::new(),
             sessions: DashMap::new(),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// The current forget generation (see the field).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The user's role in the workspace, `None` for a non-member.
     pub async fn role(&self, ws: WorkspaceId, user: UserId) -> StoreResult<Option<Role>> {
-        if let Some(role) = self.roles.get(&(ws, user)) {
-            return Ok(*role);
+        if let Some(entry) = self.roles.get(&(ws, user))
+            && entry.1.elapsed() < TTL
+        {
+            return Ok(entry.0);
         }
+        let generation = self.generation();
         let role = self.store.role_of(ws, user).await?;
-        bounded_insert(&self.roles, (ws, user), role);
+        if self.generation() == generation {
+            bounded_insert(&self.roles, (ws, user), (role, Instant::now()));
+        }
         Ok(role)
     }
 
     /// Drops a cached role after a membership changed.
     pub fn forget_role(&self, ws: WorkspaceId, user: UserId) {
+        self.bump();
         self.roles.remove(&(ws, user));
     }
 
     /// Drops everything cached about a deleted workspace.
     pub fn forget_workspace(&self, ws: WorkspaceId) {
+        self.bump();
         self.roles.retain(|(w, _), _| *w != ws);
         self.places.retain(|_, place| place.workspace_id != ws);
     }
@@ -86,9 +113,15 @@ impl Access {
     /// Is a token issued at `issued_at` (seconds) for `user` still good: the user exists
     /// and has not logged out everywhere since?
     pub async fn session_valid(&self, user: UserId, issued_at: u64) -> StoreResult<bool> {
-        let revoked = match self.sessions.get(&user).map(|r| *r) {
+        let cached = self
+            .sessions
+            .get(&user)
+            .filter(|entry| entry.1.elapsed() < TTL)
+            .map(|entry| entry.0);
+        let revoked = match cached {
             Some(revoked) => revoked,
             None => {
+                let generation = self.generation();
                 let revoked = match self.store.user(user).await {
                     Ok(record) => record
                         .sessions_revoked_at
@@ -96,7 +129,9 @@ impl Access {
                     Err(StoreError::NotFound) => return Ok(false),
                     Err(other) => return Err(other),
                 };
-                bounded_insert(&self.sessions, user, revoked);
+                if self.generation() == generation {
+                    bounded_insert(&self.sessions, user, (revoked, Instant::now()));
+                }
                 revoked
             }
         };
@@ -107,6 +142,7 @@ impl Access {
 
     /// Drops a user's cached session state after "log out everywhere".
     pub fn forget_sessions(&self, user: UserId) {
+        self.bump();
         self.sessions.remove(&user);
     }
 }

@@ -17,6 +17,8 @@ pub struct Caller {
     pub user: UserId,
     /// Display name from the token.
     pub name: String,
+    /// The token's `iat` (seconds).
+    pub issued_at: u64,
 }
 
 impl FromRequestParts<AppState> for Caller {

@@ -73,6 +73,7 @@ impl Auth {
         Ok(Caller {
             user,
             name: claims.name,
+            issued_at: claims.iat,
         })
     }
 }

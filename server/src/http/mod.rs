@@ -28,13 +28,43 @@ pub fn redacted_query(query: &str) -> String {
     query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s)) => {
+            Some((name, _))
+                if SECRET_PARAMS
+                    .iter()
+                    .any(|s| percent_decoded(name).eq_ignore_ascii_case(s)) =>
+            {
                 format!("{name}=***")
             }
             _ => pair.to_owned(),
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// A query parameter name as the server's parser reads it (`%74oken` is `token`).
+fn percent_decoded(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The whole application router.
@@ -73,6 +103,8 @@ mod tests {
         assert_eq!(redacted_query("token=eyJ.abc.def&ack=1"), "token=***&ack=1");
         assert_eq!(redacted_query("ack=1&TOKEN=x"), "ack=1&TOKEN=***");
         assert_eq!(redacted_query("q=token&limit=5"), "q=token&limit=5");
+        assert_eq!(redacted_query("%74oken=eyJ&%"), "%74oken=***&%");
+        assert_eq!(redacted_query("to%6Ben=x&a=%"), "to%6Ben=***&a=%");
         assert_eq!(redacted_query(""), "");
     }
 }

@@ -19,7 +19,8 @@ use crate::ids::{UserId, WorkspaceId};
 use crate::state::AppState;
 use crate::store::{
     Added, AuditEntry, CONFLICT_ALREADY_INVITED, CONFLICT_ALREADY_MEMBER, CONFLICT_LAST_OWNER,
-    CONFLICT_SLUG_TAKEN, Invite, Member, NewWorkspace, StoreError, WorkspaceRecord,
+    CONFLICT_OWNER_ONLY, CONFLICT_SLUG_TAKEN, Invite, Member, NewWorkspace, StoreError,
+    WorkspaceRecord,
 };
 
 /// Workspace routes.
@@ -512,6 +513,9 @@ fn membership_error(e: StoreError) -> ApiError {
         StoreError::Conflict(what) if what == CONFLICT_LAST_OWNER => {
             ApiError::Conflict("a workspace must keep at least one owner".to_owned())
         }
+        StoreError::Conflict(what) if what == CONFLICT_OWNER_ONLY => {
+            ApiError::Forbidden("only an owner can make or unmake owners".to_owned())
+        }
         other => other.into(),
     }
 }
@@ -538,9 +542,11 @@ async fn set_role(
     };
     may_grant(role, body.role)?;
     may_grant(role, current)?;
+    // The cached `current` may be stale: the store re-checks "owners only touch
+    // owners" under the same lock as the change.
     let member = state
         .store
-        .set_role(record.id, user, body.role)
+        .set_role(record.id, user, body.role, role == Role::Owner)
         .await
         .map_err(membership_error)?;
     state.auth.access.forget_role(record.id, user);
@@ -566,10 +572,11 @@ async fn remove_member(
     meta: RequestMeta,
     Path((ws, user_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let user = member_id(&user_id)?;
-    let leaving = user == caller.user;
+    let parsed = user_id.parse::<UserId>().ok();
+    let leaving = parsed == Some(caller.user);
     let min = if leaving { Role::Viewer } else { Role::Admin };
     let (record, role) = guard::workspace(&state, &caller, &ws, min).await?;
+    let user = parsed.ok_or_else(|| ApiError::not_found("member"))?;
     let Some(current) = state.auth.access.role(record.id, user).await? else {
         return Err(ApiError::not_found("member"));
     };
@@ -578,7 +585,7 @@ async fn remove_member(
     }
     state
         .store
-        .remove_member(record.id, user)
+        .remove_member(record.id, user, leaving || role == Role::Owner)
         .await
         .map_err(membership_error)?;
     state.auth.access.forget_role(record.id, user);

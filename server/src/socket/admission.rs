@@ -8,7 +8,7 @@ use axum::http::header::ORIGIN;
 use crate::auth::AuthError;
 use crate::auth::tokens::TokenError;
 use crate::hub::close;
-use crate::ids::{DocId, UserId};
+use crate::ids::{DocId, UserId, WorkspaceId};
 use crate::state::AppState;
 use crate::store::StoreError;
 
@@ -16,7 +16,13 @@ use crate::store::StoreError;
 #[derive(Debug, Clone)]
 pub struct Session {
     pub doc: DocId,
+    pub workspace: WorkspaceId,
     pub user: UserId,
+    /// The token's `iat`, to re-check the session after joining.
+    pub issued_at: u64,
+    /// `Access::generation` when the role was decided: a change since means the
+    /// decision is re-checked once the socket has joined its room.
+    pub generation: u64,
     /// Display name stamped into the connection's awareness state.
     pub name: Arc<str>,
     pub wants_ack: bool,
@@ -40,6 +46,7 @@ pub async fn admit(
     wants_ack: bool,
 ) -> Admission {
     let refuse = |code, reason| Admission::Refuse { code, reason };
+    let generation = state.auth.access.generation();
     let caller = match state.auth.authenticate(token).await {
         Ok(caller) => caller,
         Err(AuthError::Token(TokenError::Expired)) => {
@@ -67,7 +74,10 @@ pub async fn admit(
     };
     Admission::Admit(Session {
         doc,
+        workspace: place.workspace_id,
         user: caller.user,
+        issued_at: caller.issued_at,
+        generation,
         name: caller.name.into(),
         wants_ack,
         read_only: !role.can_write(),
@@ -87,6 +97,39 @@ fn store_refusal(error: &StoreError) -> Admission {
                 reason: "try again",
             }
         }
+    }
+}
+
+/// What a re-check after joining found.
+pub enum Recheck {
+    /// Nothing changed for this connection.
+    Unchanged,
+    /// Close with this code.
+    Close(u16, &'static str),
+    /// Still a member, now with this role.
+    Role(crate::auth::Role),
+}
+
+/// Re-decides an admitted session if any access changed since its admission, so a
+/// removal or downgrade racing the join cannot leave the socket with its old role.
+pub async fn recheck(state: &crate::auth::Auth, session: &Session) -> Recheck {
+    if state.access.generation() == session.generation {
+        return Recheck::Unchanged;
+    }
+    match state
+        .access
+        .session_valid(session.user, session.issued_at)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return Recheck::Close(close::UNAUTHENTICATED, "session revoked"),
+        Err(_) => return Recheck::Close(close::INTERNAL, "try again"),
+    }
+    match state.access.role(session.workspace, session.user).await {
+        Ok(None) => Recheck::Close(close::FORBIDDEN, "access revoked"),
+        Ok(Some(role)) if role.can_write() != session.read_only => Recheck::Unchanged,
+        Ok(Some(role)) => Recheck::Role(role),
+        Err(_) => Recheck::Close(close::INTERNAL, "try again"),
     }
 }
 

@@ -12,8 +12,9 @@ use axum::extract::ws::{CloseFrame, Message};
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 
-use super::admission::Admission;
+use super::admission::{self, Admission, Recheck};
 use super::rate::{self, ConnectionRates};
+use crate::auth::Auth;
 use crate::hub::outbox::{CloseRequest, Outbox};
 use crate::hub::{Hub, HubError, Member, close};
 
@@ -24,7 +25,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 const SILENCE_LIMIT: Duration = Duration::from_millis(2 * crate::hub::room::PING_EVERY_MS);
 
 /// Serves one socket until either side closes it.
-pub async fn serve<S, E>(socket: S, hub: Hub, admission: Admission)
+pub async fn serve<S, E>(socket: S, hub: Hub, auth: Arc<Auth>, admission: Admission)
 where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
 {
@@ -51,6 +52,17 @@ where
             return send_close(&mut sink, code, reason).await;
         }
     };
+    match admission::recheck(&auth, &session).await {
+        Recheck::Unchanged => {}
+        Recheck::Close(code, reason) => {
+            room.leave(conn).await;
+            return send_close(&mut sink, code, reason).await;
+        }
+        Recheck::Role(role) => {
+            hub.revoke(session.user, Some(session.workspace), Some(role))
+                .await
+        }
+    }
     metrics::gauge!("rocqet_connections").increment(1.0);
     let rates = ConnectionRates::new(hub.limits());
     let max_frame = hub.limits().max_frame_bytes;

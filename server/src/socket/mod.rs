@@ -62,9 +62,10 @@ async fn upgrade(
     let admission = admission::admit(&state, &doc_id, token, wants_ack).await;
     let max_frame = state.hub.limits().max_frame_bytes;
     let hub = state.hub.clone();
+    let auth = state.auth.clone();
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(max_frame + FRAME_HEADROOM)
         .max_frame_size(max_frame + FRAME_HEADROOM)
-        .on_upgrade(move |socket| connection::serve(socket, hub, admission))
+        .on_upgrade(move |socket| connection::serve(socket, hub, auth, admission))
 }

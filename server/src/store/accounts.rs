@@ -194,11 +194,19 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> StoreResult<Added>;
 
     /// Changes a member's role. `NotFound` if not a member; `Conflict("last owner")`
-    /// if it would leave the workspace without an owner (checked in the same transaction).
-    async fn set_role(&self, ws: WorkspaceId, user: UserId, role: Role) -> StoreResult<Member>;
+    /// if it would leave the workspace without an owner; `Conflict("owner only")` if
+    /// the member is an owner and `by_owner` is false (all checked in the same transaction).
+    async fn set_role(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        role: Role,
+        by_owner: bool,
+    ) -> StoreResult<Member>;
 
-    /// Removes a member; same `NotFound`/`Conflict("last owner")` rules as `set_role`.
-    async fn remove_member(&self, ws: WorkspaceId, user: UserId) -> StoreResult<()>;
+    /// Removes a member; same `NotFound`/`Conflict` rules as `set_role`.
+    async fn remove_member(&self, ws: WorkspaceId, user: UserId, by_owner: bool)
+    -> StoreResult<()>;
 
     /// Appends an audit entry.
     async fn append_audit(&self, entry: AuditEntry) -> StoreResult<()>;
@@ -222,6 +230,8 @@ pub const CONFLICT_ALREADY_MEMBER: &str = "already a member";
 pub const CONFLICT_ALREADY_INVITED: &str = "already invited";
 /// `Conflict` message: `set_role`/`remove_member` would leave no owner.
 pub const CONFLICT_LAST_OWNER: &str = "last owner";
+/// `Conflict` message: `set_role`/`remove_member` on an owner by someone who is not one.
+pub const CONFLICT_OWNER_ONLY: &str = "owner only";
 
 /// Largest audit page.
 pub(crate) const MAX_AUDIT_LIMIT: u32 = 200;

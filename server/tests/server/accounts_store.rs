@@ -9,8 +9,8 @@ use rocqet_server::auth::Role;
 use rocqet_server::ids::{DocId, UserId, WorkspaceId};
 use rocqet_server::store::{
     Added, AuditEntry, CONFLICT_ALREADY_INVITED, CONFLICT_ALREADY_MEMBER, CONFLICT_EMAIL_TAKEN,
-    CONFLICT_LAST_OWNER, CONFLICT_SLUG_TAKEN, NewDocument, NewRefreshToken, NewUser, NewWorkspace,
-    PendingUpdate, Rotation, Store, StoreError,
+    CONFLICT_LAST_OWNER, CONFLICT_OWNER_ONLY, CONFLICT_SLUG_TAKEN, NewDocument, NewRefreshToken,
+    NewUser, NewWorkspace, PendingUpdate, Rotation, Store, StoreError,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -671,7 +671,10 @@ async fn members_add_set_role_remove(store: Db) {
         "oldest first"
     );
 
-    let changed = store.set_role(ws, ada, Role::Admin).await.expect("set");
+    let changed = store
+        .set_role(ws, ada, Role::Admin, true)
+        .await
+        .expect("set");
     assert_eq!((changed.user_id, changed.role), (ada, Role::Admin));
     assert_eq!(changed.created_at, member.created_at);
     assert_eq!(
@@ -679,11 +682,11 @@ async fn members_add_set_role_remove(store: Db) {
         Some(Role::Admin)
     );
 
-    store.remove_member(ws, ada).await.expect("remove");
+    store.remove_member(ws, ada, true).await.expect("remove");
     assert_eq!(store.role_of(ws, ada).await.expect("role"), None);
-    not_found(store.remove_member(ws, ada).await);
-    not_found(store.set_role(ws, ada, Role::Editor).await);
-    not_found(store.set_role(ws, UserId::new(), Role::Editor).await);
+    not_found(store.remove_member(ws, ada, true).await);
+    not_found(store.set_role(ws, ada, Role::Editor, true).await);
+    not_found(store.set_role(ws, UserId::new(), Role::Editor, true).await);
 }
 
 async fn last_owner_is_kept(store: Db) {
@@ -692,25 +695,46 @@ async fn last_owner_is_kept(store: Db) {
     let ws = workspace(&store, "team", owner).await;
 
     conflict(
-        store.set_role(ws, owner, Role::Admin).await,
+        store.set_role(ws, owner, Role::Admin, true).await,
         CONFLICT_LAST_OWNER,
     );
-    conflict(store.remove_member(ws, owner).await, CONFLICT_LAST_OWNER);
+    conflict(
+        store.remove_member(ws, owner, true).await,
+        CONFLICT_LAST_OWNER,
+    );
+    // Only an owner may change an owner (checked under the same lock as the change).
+    conflict(
+        store.set_role(ws, owner, Role::Owner, false).await,
+        CONFLICT_OWNER_ONLY,
+    );
+    conflict(
+        store.remove_member(ws, owner, false).await,
+        CONFLICT_OWNER_ONLY,
+    );
     // Setting the sole owner's role to owner again is fine.
-    store.set_role(ws, owner, Role::Owner).await.expect("no-op");
+    store
+        .set_role(ws, owner, Role::Owner, true)
+        .await
+        .expect("no-op");
 
     store
         .add_member(ws, "ada@example.com", Role::Owner, owner)
         .await
         .expect("second owner");
     store
-        .set_role(ws, owner, Role::Editor)
+        .set_role(ws, owner, Role::Editor, true)
         .await
         .expect("one of two owners steps down");
-    conflict(store.remove_member(ws, ada).await, CONFLICT_LAST_OWNER);
-    store.set_role(ws, owner, Role::Owner).await.expect("back");
+    conflict(
+        store.remove_member(ws, ada, true).await,
+        CONFLICT_LAST_OWNER,
+    );
     store
-        .remove_member(ws, ada)
+        .set_role(ws, owner, Role::Owner, true)
+        .await
+        .expect("back");
+    store
+        .remove_member(ws, ada, true)
         .await
         .expect("one of two owners leaves");
     assert_eq!(
@@ -732,14 +756,14 @@ async fn concurrent_owner_demotions_leave_one_owner(store: Db) {
         // the other steps down.
         let results: [Result<(), StoreError>; 2] = if round % 2 == 0 {
             let (x, y) = tokio::join!(
-                store.set_role(ws, b, Role::Admin),
-                store.set_role(ws, a, Role::Admin)
+                store.set_role(ws, b, Role::Admin, true),
+                store.set_role(ws, a, Role::Admin, true)
             );
             [x.map(drop), y.map(drop)]
         } else {
             let (x, y) = tokio::join!(
-                store.remove_member(ws, a),
-                store.set_role(ws, b, Role::Viewer)
+                store.remove_member(ws, a, true),
+                store.set_role(ws, b, Role::Viewer, true)
             );
             [x, y.map(drop)]
         };

@@ -21,9 +21,9 @@ use crate::store::accounts::{
 use crate::store::derived;
 use crate::store::{
     AccountStore, Added, AuditEntry, CONFLICT_ALREADY_INVITED, CONFLICT_ALREADY_MEMBER,
-    CONFLICT_EMAIL_TAKEN, CONFLICT_LAST_OWNER, CONFLICT_SLUG_TAKEN, Invite, Member,
-    NewRefreshToken, NewUser, NewWorkspace, Page, Rotation, StoreError, StoreResult, UserRecord,
-    WorkspaceRecord,
+    CONFLICT_EMAIL_TAKEN, CONFLICT_LAST_OWNER, CONFLICT_OWNER_ONLY, CONFLICT_SLUG_TAKEN, Invite,
+    Member, NewRefreshToken, NewUser, NewWorkspace, Page, Rotation, StoreError, StoreResult,
+    UserRecord, WorkspaceRecord,
 };
 
 /// First key of the email advisory locks (`lock_email`), so they cannot
@@ -123,6 +123,7 @@ async fn check_owner_change(
     ws: WorkspaceId,
     user: UserId,
     new_role: Option<Role>,
+    by_owner: bool,
 ) -> StoreResult<()> {
     let rows = sqlx::query(
         "SELECT user_id, role FROM memberships WHERE workspace_id = $1 \
@@ -143,6 +144,9 @@ async fn check_owner_change(
         }
     }
     let current = current.ok_or(StoreError::NotFound)?;
+    if current == Role::Owner && !by_owner {
+        return Err(StoreError::Conflict(CONFLICT_OWNER_ONLY.to_owned()));
+    }
     if current == Role::Owner && new_role != Some(Role::Owner) && owners <= 1 {
         return Err(StoreError::Conflict(CONFLICT_LAST_OWNER.to_owned()));
     }
@@ -554,9 +558,15 @@ impl AccountStore for PostgresStore {
         Ok(added)
     }
 
-    async fn set_role(&self, ws: WorkspaceId, user: UserId, role: Role) -> StoreResult<Member> {
+    async fn set_role(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        role: Role,
+        by_owner: bool,
+    ) -> StoreResult<Member> {
         let mut tx = self.pool.begin().await?;
-        check_owner_change(&mut tx, ws, user, Some(role)).await?;
+        check_owner_change(&mut tx, ws, user, Some(role), by_owner).await?;
         sqlx::query("UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND user_id = $3")
             .bind(role.as_str())
             .bind(ws.0)
@@ -568,9 +578,14 @@ impl AccountStore for PostgresStore {
         Ok(member)
     }
 
-    async fn remove_member(&self, ws: WorkspaceId, user: UserId) -> StoreResult<()> {
+    async fn remove_member(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        by_owner: bool,
+    ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        check_owner_change(&mut tx, ws, user, None).await?;
+        check_owner_change(&mut tx, ws, user, None, by_owner).await?;
         sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
             .bind(ws.0)
             .bind(user.0)

@@ -21,9 +21,9 @@ use crate::store::accounts::{
 use crate::store::derived::{self, sqlite_ts};
 use crate::store::{
     AccountStore, Added, AuditEntry, CONFLICT_ALREADY_INVITED, CONFLICT_ALREADY_MEMBER,
-    CONFLICT_EMAIL_TAKEN, CONFLICT_LAST_OWNER, CONFLICT_SLUG_TAKEN, Invite, Member,
-    NewRefreshToken, NewUser, NewWorkspace, Page, Rotation, StoreError, StoreResult, UserRecord,
-    WorkspaceRecord,
+    CONFLICT_EMAIL_TAKEN, CONFLICT_LAST_OWNER, CONFLICT_OWNER_ONLY, CONFLICT_SLUG_TAKEN, Invite,
+    Member, NewRefreshToken, NewUser, NewWorkspace, Page, Rotation, StoreError, StoreResult,
+    UserRecord, WorkspaceRecord,
 };
 
 const USER_COLUMNS: &str = "id, email, name, password_hash, sessions_revoked_at, created_at";
@@ -114,6 +114,7 @@ async fn check_owner_change(
     ws: WorkspaceId,
     user: UserId,
     new_role: Option<Role>,
+    by_owner: bool,
 ) -> StoreResult<()> {
     let current: String =
         sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = ? AND user_id = ?")
@@ -122,7 +123,11 @@ async fn check_owner_change(
             .fetch_optional(&mut **tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-    if parse_role(&current)? == Role::Owner && new_role != Some(Role::Owner) {
+    let current = parse_role(&current)?;
+    if current == Role::Owner && !by_owner {
+        return Err(StoreError::Conflict(CONFLICT_OWNER_ONLY.to_owned()));
+    }
+    if current == Role::Owner && new_role != Some(Role::Owner) {
         let owners: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM memberships WHERE workspace_id = ? AND role = 'owner'",
         )
@@ -517,9 +522,15 @@ impl AccountStore for SqliteStore {
         Ok(added)
     }
 
-    async fn set_role(&self, ws: WorkspaceId, user: UserId, role: Role) -> StoreResult<Member> {
+    async fn set_role(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        role: Role,
+        by_owner: bool,
+    ) -> StoreResult<Member> {
         let mut tx = self.begin_write().await?;
-        check_owner_change(&mut tx, ws, user, Some(role)).await?;
+        check_owner_change(&mut tx, ws, user, Some(role), by_owner).await?;
         sqlx::query("UPDATE memberships SET role = ? WHERE workspace_id = ? AND user_id = ?")
             .bind(role.as_str())
             .bind(ws.0)
@@ -531,9 +542,14 @@ impl AccountStore for SqliteStore {
         Ok(member)
     }
 
-    async fn remove_member(&self, ws: WorkspaceId, user: UserId) -> StoreResult<()> {
+    async fn remove_member(
+        &self,
+        ws: WorkspaceId,
+        user: UserId,
+        by_owner: bool,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        check_owner_change(&mut tx, ws, user, None).await?;
+        check_owner_change(&mut tx, ws, user, None, by_owner).await?;
         sqlx::query("DELETE FROM memberships WHERE workspace_id = ? AND user_id = ?")
             .bind(ws.0)
             .bind(user.0)
