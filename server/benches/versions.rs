@@ -95,6 +95,11 @@ async fn build_history(store: &Arc<dyn Store>, doc_id: DocId) -> (yrs::Doc, serd
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs the binary
+    // without it, and a benchmark has no business in the test run.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
     let url = std::env::var("ROCQET_BENCH_DATABASE_URL").unwrap_or_else(|_| {
         let path =
             std::env::temp_dir().join(format!("rocqet_bench_{}.db", uuid::Uuid::new_v4().simple()));
