@@ -273,6 +273,16 @@ impl AccountStore for PostgresStore {
         // FOR UPDATE: a concurrent rotation of the same token waits on the row
         // lock, then reads the row as committed (`used_at` set): reuse.
         let mut tx = self.pool.begin().await?;
+        // The user row first, shared: `revoke_sessions` updates it before revoking
+        // every token, so the two serialise and a token minted by a racing rotation
+        // is seen (and revoked) by "log out everywhere". Same lock order in both.
+        sqlx::query(
+            "SELECT 1 FROM users \
+             WHERE id = (SELECT user_id FROM refresh_tokens WHERE token_hash = $1) FOR SHARE",
+        )
+        .bind(old_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(old) = sqlx::query(
             "SELECT user_id, family_id, expires_at, used_at, revoked_at \
              FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
