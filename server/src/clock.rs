@@ -6,6 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Milliseconds since the Unix epoch (the unit yrs' awareness uses).
 pub type Millis = u64;
 
+/// `ms` as a UTC timestamp (out-of-range values clamp rather than fail).
+pub fn utc(ms: Millis) -> chrono::DateTime<chrono::Utc> {
+    let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+}
+
 /// A source of wall-clock time.
 pub trait Clock: Send + Sync + 'static {
     /// Now, in milliseconds since the Unix epoch.

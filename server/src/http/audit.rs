@@ -70,10 +70,7 @@ pub async fn record(state: &AppState, meta: &RequestMeta, event: Event) {
         ip: meta.ip.map(|ip| ip.to_string()),
         user_agent: meta.user_agent.clone(),
         details: event.details,
-        at: chrono::DateTime::from_timestamp_millis(
-            i64::try_from(state.clock.now_ms()).unwrap_or(i64::MAX),
-        )
-        .unwrap_or_default(),
+        at: crate::clock::utc(state.clock.now_ms()),
     };
     if let Err(error) = state.store.append_audit(entry).await {
         tracing::error!(%error, action = event.action, "audit entry lost");

@@ -19,6 +19,7 @@ use crate::ids::{UserId, WorkspaceId};
 use crate::state::AppState;
 use crate::store::{
     CONFLICT_EMAIL_TAKEN, NewRefreshToken, NewUser, Rotation, StoreError, UserRecord,
+    normalise_email,
 };
 
 /// Auth routes.
@@ -113,13 +114,6 @@ pub struct MeResponse {
 
 /// Longest display name.
 const MAX_NAME: usize = 100;
-/// Longest email (RFC 5321's path limit).
-const MAX_EMAIL: usize = 254;
-
-fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 fn throttle(state: &AppState, meta: &RequestMeta, email: &str) -> Result<(), ApiError> {
     state
         .auth
@@ -163,13 +157,11 @@ async fn new_session(state: &AppState, user: &UserRecord) -> Result<AuthResponse
 }
 
 fn expiry(now_ms: u64) -> DateTime<Utc> {
-    let at = i64::try_from(now_ms / 1000 + REFRESH_TTL_SECS).unwrap_or(i64::MAX);
-    DateTime::from_timestamp(at, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    crate::clock::utc(now_ms.saturating_add(REFRESH_TTL_SECS * 1000))
 }
 
 fn now(state: &AppState) -> DateTime<Utc> {
-    let ms = i64::try_from(state.clock.now_ms()).unwrap_or(i64::MAX);
-    DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    crate::clock::utc(state.clock.now_ms())
 }
 
 /// Creates an account (turning pending invites into memberships) and logs it in.
@@ -183,13 +175,7 @@ async fn register(
 ) -> Result<impl IntoResponse, ApiError> {
     let email = normalise_email(&body.email);
     let mut checks = Checks::default();
-    if email.len() > MAX_EMAIL
-        || !email.contains('@')
-        || email.starts_with('@')
-        || email.ends_with('@')
-    {
-        checks.fail("email", "must be an email address");
-    }
+    checks.email("email", &email);
     let password_len = body.password.chars().count();
     if !(password::MIN_LENGTH..=password::MAX_LENGTH).contains(&password_len) {
         checks.fail(

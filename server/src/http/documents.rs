@@ -168,12 +168,7 @@ pub(super) async fn list(
     let Query(params) = params.map_err(|e| ApiError::InvalidPayload(e.body_text()))?;
     let (ws, _) = guard::workspace(&state, &caller, &ws, Role::Viewer).await?;
     let workspace_id = ws.id;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::InvalidPayload(
-            "limit must be between 1 and 200".to_owned(),
-        ));
-    }
+    let limit = super::validate::page_limit(params.limit)?;
     let query = ListQuery {
         workspace_id,
         kind,

@@ -195,12 +195,7 @@ async fn list(
     let kind = kind_of(&kind)?;
     let Query(params) = params.map_err(|e| ApiError::InvalidPayload(e.body_text()))?;
     let (id, _, _) = guard::document(&state, &caller, kind, &id, Role::Viewer).await?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::InvalidPayload(
-            "limit must be between 1 and 200".to_owned(),
-        ));
-    }
+    let limit = super::validate::page_limit(params.limit)?;
     let before = params
         .cursor
         .as_deref()

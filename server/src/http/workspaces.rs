@@ -256,17 +256,6 @@ fn slug_conflict(e: StoreError) -> ApiError {
     }
 }
 
-fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
-    let limit = limit.unwrap_or(50);
-    if (1..=200).contains(&limit) {
-        Ok(limit)
-    } else {
-        Err(ApiError::InvalidPayload(
-            "limit must be between 1 and 200".to_owned(),
-        ))
-    }
-}
-
 /// Creates a workspace; the caller becomes its owner.
 #[utoipa::path(post, path = "/api/workspaces", tag = "workspaces",
     request_body = CreateWorkspace,
@@ -455,11 +444,9 @@ async fn add_member(
 ) -> Result<impl IntoResponse, ApiError> {
     let (record, role) = guard::workspace(&state, &caller, &ws, Role::Admin).await?;
     may_grant(role, body.role)?;
-    let email = body.email.trim().to_lowercase();
+    let email = crate::store::normalise_email(&body.email);
     let mut checks = Checks::default();
-    if email.len() > 254 || !email.contains('@') {
-        checks.fail("email", "must be an email address");
-    }
+    checks.email("email", &email);
     checks.finish()?;
     let added = state
         .store
@@ -608,7 +595,7 @@ async fn audit_log(
 ) -> Result<Json<AuditPage>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::InvalidPayload(e.body_text()))?;
     let (record, _) = guard::workspace(&state, &caller, &ws, Role::Admin).await?;
-    let limit = page_limit(params.limit)?;
+    let limit = super::validate::page_limit(params.limit)?;
     let page = state
         .store
         .audit(record.id, limit, params.cursor.as_deref())

@@ -238,7 +238,7 @@ pub(crate) const MAX_AUDIT_LIMIT: u32 = 200;
 
 /// Trimmed and lowercased, as `NewUser::email` is promised to be; the store
 /// applies it again so the unique index holds whatever the caller did.
-pub(crate) fn normalise_email(email: &str) -> String {
+pub fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 

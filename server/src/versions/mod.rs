@@ -172,10 +172,7 @@ impl RoomVersions {
             state,
             request,
             authors,
-            created_at: chrono::DateTime::from_timestamp_millis(
-                i64::try_from(now).unwrap_or(i64::MAX),
-            )
-            .unwrap_or_default(),
+            created_at: crate::clock::utc(now),
             reply,
         });
     }

@@ -72,10 +72,7 @@ pub(super) async fn move_label(
     label: &str,
     number: i64,
 ) -> Result<(), ApiError> {
-    let now = chrono::DateTime::from_timestamp_millis(
-        i64::try_from(state.clock.now_ms()).unwrap_or(i64::MAX),
-    )
-    .unwrap_or_default();
+    let now = crate::clock::utc(state.clock.now_ms());
     let previous = state
         .store
         .set_label(target.id, label, number, now)

@@ -212,10 +212,11 @@ impl DocumentStore for PostgresStore {
                 .await?
                 .into_iter()
                 .collect();
-        let kept: Vec<&PendingUpdate>;
-        let batch: &[&PendingUpdate] = if found.len() == ids.len() {
-            kept = batch.iter().collect();
-            &kept
+        // Only a deleted workspace leaves rows without a document: the rare case pays
+        // for the copy, a normal batch is written as given.
+        let kept: Vec<PendingUpdate>;
+        let (batch, ids) = if found.len() == ids.len() {
+            (batch, ids)
         } else {
             for missing in ids.iter().filter(|id| !found.contains(id)) {
                 tracing::warn!(doc = %missing, "dropping updates of a document that no longer exists");
@@ -223,10 +224,11 @@ impl DocumentStore for PostgresStore {
             kept = batch
                 .iter()
                 .filter(|u| found.contains(&u.doc_id.0))
+                .cloned()
                 .collect();
-            &kept
+            let ids: Vec<Uuid> = ids.into_iter().filter(|id| found.contains(id)).collect();
+            (&kept[..], ids)
         };
-        let ids: Vec<Uuid> = ids.into_iter().filter(|id| found.contains(id)).collect();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
