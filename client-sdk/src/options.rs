@@ -2,10 +2,23 @@
 
 use std::fmt;
 
-use crate::ClientError;
+use crate::{Backoff, ClientError, TokenProvider};
 
 /// How to open a live document. Build with [`ConnectOptions::new`] and the
-/// builder methods; `Default` is "no token, no acks, fresh document".
+/// builder methods; `Default` is "no token, no acks, fresh document, no
+/// reconnect".
+///
+/// ```
+/// use std::time::Duration;
+/// use rocqet_client::{Backoff, ConnectOptions};
+///
+/// let options = ConnectOptions::new()
+///     .token("eyJ...")
+///     .ack(true)
+///     .reconnect(Backoff::new().max(Duration::from_secs(10)));
+/// assert!(options.ack && options.reconnect.is_some());
+/// assert!(!format!("{options:?}").contains("eyJ"), "the token is redacted");
+/// ```
 #[derive(Clone, Default)]
 pub struct ConnectOptions {
     /// Access token, sent as `?token=` (what y-websocket's `params` sends).
@@ -17,6 +30,12 @@ pub struct ConnectOptions {
     /// Document to sync instead of a fresh `rocqet_crdt::new_doc()`, for
     /// example one edited offline or kept from an earlier connection.
     pub doc: Option<yrs::Doc>,
+    /// Dial again after losing the socket, waiting as this says. `None`
+    /// (the default): a closed socket stays closed.
+    pub reconnect: Option<Backoff>,
+    /// With reconnect on, where a fresh token comes from when the server
+    /// refuses the current one (4401). Without one, 4401 ends the document.
+    pub token_provider: Option<TokenProvider>,
 }
 
 impl ConnectOptions {
@@ -40,6 +59,20 @@ impl ConnectOptions {
     /// Syncs this document instead of a fresh one.
     pub fn doc(mut self, doc: yrs::Doc) -> Self {
         self.doc = Some(doc);
+        self
+    }
+
+    /// Reconnects after a lost socket, with this backoff between attempts.
+    pub fn reconnect(mut self, backoff: Backoff) -> Self {
+        self.reconnect = Some(backoff);
+        self
+    }
+
+    /// Asks `provider` for a fresh token when a reconnect meets 4401.
+    /// Pass the first token with [`token`](Self::token), not in the URL, so
+    /// the fresh one can replace it.
+    pub fn token_provider(mut self, provider: TokenProvider) -> Self {
+        self.token_provider = Some(provider);
         self
     }
 
@@ -77,12 +110,14 @@ impl fmt::Debug for ConnectOptions {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("ack", &self.ack)
             .field("doc", &self.doc.as_ref().map(|d| d.client_id()))
+            .field("reconnect", &self.reconnect)
+            .field("token_provider", &self.token_provider)
             .finish()
     }
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
-fn percent_encode_into(s: &str, out: &mut String) {
+pub(crate) fn percent_encode_into(s: &str, out: &mut String) {
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(char::from(b));

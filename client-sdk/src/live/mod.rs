@@ -1,30 +1,62 @@
-//! [`LiveDoc`]: one open document over one WebSocket.
+//! [`LiveDoc`]: one open document over a WebSocket, reconnecting on request.
+
+mod changes;
+pub(crate) mod conn;
+pub(crate) mod reconnect;
+mod supervisor;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures_util::StreamExt;
 use rocqet_crdt::protocol;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use yrs::{Doc, GetString, ReadTxn, Text, Transact, TransactionMut, WriteTxn};
 
-use crate::conn::{self, Shared, State};
-use crate::{ClientError, ConnectOptions};
+use crate::status::Phase;
+use crate::{ClientError, ConnectOptions, Status};
+pub use changes::Changes;
+use conn::{Shared, State};
+use supervisor::{Connection, Redial};
 
 /// Makes each connection's doc-observer key unique, so several `LiveDoc`s
 /// may share one `yrs::Doc` (for example across a reconnect).
 static NEXT_OBSERVER: AtomicU64 = AtomicU64::new(0);
 
-/// One open document over one WebSocket, kept in sync with the server.
+/// One open document over a WebSocket, kept in sync with the server.
 ///
 /// Local edits ([`edit`](Self::edit)) are sent as they commit; remote
 /// changes are applied as they arrive. Dropping it aborts the connection
 /// without a close handshake; call [`close`](Self::close) for a clean one.
+///
+/// Without [`ConnectOptions::reconnect`] a lost socket is the end:
+/// [`closed`](Self::closed) reports it and every `wait_*` fails. With it,
+/// the document goes [`Status::Offline`], keeps taking local edits, and
+/// dials again with backoff; the sync handshake of the new socket sends
+/// whatever the server is missing. Only a terminal close code (4400, 4403,
+/// 4404, 4410, 4413), a 4401 that a fresh token cannot fix,
+/// [`close`](Self::close), or the attempt limit end it for good.
+///
+/// ```no_run
+/// use rocqet_client::{Backoff, ConnectOptions, LiveDoc, Status};
+///
+/// # async fn demo() -> Result<(), rocqet_client::ClientError> {
+/// let options = ConnectOptions::new()
+///     .token("eyJ...")
+///     .ack(true)
+///     .reconnect(Backoff::default());
+/// let live = LiveDoc::connect("ws://127.0.0.1:8080/ws/0190e5c2-...", options).await?;
+/// live.wait_synced().await?;
+/// live.insert_text("content", 0, "Hello");
+/// live.wait_status(Status::Saved).await?;
+/// live.close().await;
+/// # Ok(())
+/// # }
+/// ```
 pub struct LiveDoc {
     shared: Arc<Shared>,
     observer: String,
-    reader: JoinHandle<()>,
-    writer: JoinHandle<()>,
+    task: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for LiveDoc {
@@ -40,32 +72,26 @@ impl LiveDoc {
     /// Connects to `url` (`ws://host:port/ws/{doc_id}`) and starts syncing.
     ///
     /// Returns once the socket is open; use [`wait_synced`](Self::wait_synced)
-    /// to wait for the server's state.
+    /// to wait for the server's state. The first dial is never retried: a
+    /// refused or failed connect is this call's error, even with reconnect on.
     pub async fn connect(url: &str, options: ConnectOptions) -> Result<Self, ClientError> {
         let request = options.request_url(url)?;
         let doc = options.doc.clone().unwrap_or_else(rocqet_crdt::new_doc);
-        let (socket, _response) = tokio_tungstenite::connect_async(request).await?;
-        let (sink, stream) = socket.split();
+        let socket = supervisor::dial(&request).await?;
 
-        let (shared, rx) = Shared::new(doc, options.ack);
+        let shared = Shared::new(doc, options.ack, options.reconnect.is_some());
         let observer = format!(
             "rocqet-client/{}",
             NEXT_OBSERVER.fetch_add(1, Ordering::Relaxed)
         );
         shared.observe_doc(observer.clone())?;
-
-        // The server sends its SyncStep1 first too; order between the two
-        // does not matter, both sides answer the other's.
-        let sv = shared.doc.transact().state_vector();
-        shared.send(protocol::encode_sync_step1(&sv), false);
-
-        let writer = tokio::spawn(conn::run_writer(sink, rx, shared.clone()));
-        let reader = tokio::spawn(conn::run_reader(stream, shared.clone()));
+        let connection = Connection::start(&shared, socket);
+        let redial = Redial::new(url, &options);
+        let task = tokio::spawn(supervisor::supervise(shared.clone(), connection, redial));
         Ok(LiveDoc {
             shared,
             observer,
-            reader,
-            writer,
+            task,
         })
     }
 
@@ -165,6 +191,49 @@ impl LiveDoc {
         self.shared.state.borrow().denied.clone()
     }
 
+    /// Where the document stands with the server now.
+    pub fn status(&self) -> Status {
+        self.shared.status()
+    }
+
+    /// A receiver of the latest [`Status`]; `changed().await` wakes on each
+    /// new value (quick successions may be seen as their last value only).
+    pub fn watch_status(&self) -> watch::Receiver<Status> {
+        self.shared.watch_status()
+    }
+
+    /// A receiver of every [`Status`] transition from now on, in order.
+    pub fn status_events(&self) -> broadcast::Receiver<Status> {
+        self.shared.status_events()
+    }
+
+    /// Waits until the status is `want`. Fails if the document closes first
+    /// (unless `want` is [`Status::Closed`]).
+    pub async fn wait_status(&self, want: Status) -> Result<(), ClientError> {
+        self.wait_for(|s| (s.status == want).then_some(())).await
+    }
+
+    /// How the latest socket ended, even if a reconnect followed.
+    pub fn last_close(&self) -> Option<(u16, String)> {
+        self.shared.state.borrow().last_close.clone()
+    }
+
+    /// Sockets opened so far: 1 after `connect`, one more per reconnect.
+    pub fn connections(&self) -> u64 {
+        self.shared.state.borrow().connections
+    }
+
+    /// A watcher that wakes on every change to the document or awareness,
+    /// local or remote.
+    pub fn changes(&self) -> Changes {
+        Changes::new(self.shared.state.subscribe())
+    }
+
+    /// The shared state, for the typed handles and presence.
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     /// Waits until the server's state has been applied.
     pub async fn wait_synced(&self) -> Result<(), ClientError> {
         self.wait_for(|s| s.synced.then_some(())).await
@@ -181,8 +250,15 @@ impl LiveDoc {
         if !self.shared.ack {
             return Err(ClientError::AckDisabled);
         }
+        // With reconnect on, counters start again per connection: "saved"
+        // also needs the new connection's handshake to be through.
+        let reconnects = self.shared.reconnects;
         let saved = self
-            .wait_for(|s| (s.acked >= s.sent).then_some(s.rejected))
+            .wait_for(|s| {
+                let settled = s.acked >= s.sent;
+                let handshake = !reconnects || (s.phase == Phase::Open && s.synced);
+                (settled && handshake).then_some(s.rejected)
+            })
             .await?;
         match saved {
             0 => Ok(()),
@@ -234,10 +310,8 @@ impl LiveDoc {
     /// server to answer it.
     pub async fn close(&self) -> (u16, String) {
         self.clear_awareness();
-        let _ = self
-            .shared
-            .out
-            .send(conn::Outgoing::Close(1000, String::new()));
+        self.shared.modify(|s| s.closing = true);
+        self.shared.send_close(1000, String::new());
         self.wait_closed().await
     }
 
@@ -273,8 +347,8 @@ impl LiveDoc {
 
 impl Drop for LiveDoc {
     fn drop(&mut self) {
-        self.reader.abort();
-        self.writer.abort();
+        // The supervisor owns the connection; aborting it stops the writer too.
+        self.task.abort();
         // Another transaction may hold the doc; the observer then stays but
         // finds its `Weak` dead and does nothing.
         if let Err(e) = self.shared.doc.unobserve_update_v1(self.observer.clone()) {

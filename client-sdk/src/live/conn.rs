@@ -11,13 +11,15 @@ use std::time::Duration;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use rocqet_crdt::protocol::{self, Frame};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 use yrs::sync::Awareness;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, Transact, Update};
+
+use crate::status::{self, Phase, Status};
 
 /// Transaction origin marking changes that came from the server, so the
 /// update observer does not send them back.
@@ -30,8 +32,16 @@ const AWARENESS_RENEW: Duration = Duration::from_secs(15);
 /// Close code used when the server's connection ends without a close frame.
 pub(crate) const CLOSE_ABNORMAL: u16 = 1006;
 
+/// Status transitions kept for slow `status_events` receivers; a receiver
+/// further behind than this skips to the newest ones.
+const STATUS_EVENTS: usize = 64;
+
 /// What waiters look at. Cloned out of the watch channel before any check
 /// that touches the doc, so no lock is held across a transaction.
+///
+/// `synced`, `sent`, `acked` and `rejected` describe the current connection
+/// and start again with each one: after a reconnect, edits the server had not
+/// acked come back through the sync handshake instead.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct State {
     /// The server's SyncStep2 has been applied.
@@ -44,12 +54,22 @@ pub(crate) struct State {
     pub rejected: u64,
     /// Bumped on every doc or awareness change, to wake `wait_until`.
     pub changes: u64,
-    /// Close code and reason once the connection has ended.
+    /// Close code and reason once the connection has ended for good.
     pub closed: Option<(u16, String)>,
     /// The server's permission-denied reason, if it sent one.
     pub denied: Option<String>,
     /// First protocol error from the server's side.
     pub error: Option<String>,
+    /// Where the current connection stands.
+    pub phase: Phase,
+    /// How the latest socket ended, even if a reconnect followed.
+    pub last_close: Option<(u16, String)>,
+    /// Sockets opened so far (1 after the first connect).
+    pub connections: u64,
+    /// The caller asked to close: do not reconnect.
+    pub closing: bool,
+    /// The status derived from the fields above.
+    pub status: Status,
 }
 
 /// Something for the writer task to do.
@@ -61,26 +81,106 @@ pub(crate) enum Outgoing {
     Close(u16, String),
 }
 
-/// State shared by the handle, the doc observer, and both tasks.
+/// State shared by the handle, the doc observer, and the connection tasks.
 pub(crate) struct Shared {
     pub doc: Doc,
     pub awareness: Mutex<Awareness>,
     pub state: watch::Sender<State>,
-    pub out: mpsc::UnboundedSender<Outgoing>,
+    status: watch::Sender<Status>,
+    events: broadcast::Sender<Status>,
+    /// The current connection's writer queue; replaced on each reconnect.
+    out: Mutex<mpsc::UnboundedSender<Outgoing>>,
     pub ack: bool,
+    /// Reconnect is on: a lost socket is not the end.
+    pub reconnects: bool,
+    /// Held by read-modify-write edits (typed handles) and while applying
+    /// remote updates, so a remote change cannot land between the read and
+    /// the write of such an edit.
+    edits: Mutex<()>,
 }
 
 impl Shared {
-    pub fn new(doc: Doc, ack: bool) -> (Arc<Self>, mpsc::UnboundedReceiver<Outgoing>) {
-        let (out, rx) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
+    /// Shared state with no connection yet: frames sent before
+    /// [`begin_connection`](Self::begin_connection) are dropped (the sync
+    /// handshake carries what they held).
+    pub fn new(doc: Doc, ack: bool, reconnects: bool) -> Arc<Self> {
+        let (out, _) = mpsc::unbounded_channel();
+        Arc::new(Shared {
             awareness: Mutex::new(Awareness::new(doc.clone())),
             doc,
             state: watch::Sender::new(State::default()),
-            out,
+            status: watch::Sender::new(Status::Connecting),
+            events: broadcast::channel(STATUS_EVENTS).0,
+            out: Mutex::new(out),
             ack,
+            reconnects,
+            edits: Mutex::new(()),
+        })
+    }
+
+    /// Starts a connection's bookkeeping: a fresh writer queue and fresh
+    /// per-connection counters, swapped in under one lock so no frame is
+    /// counted on one connection and sent on another.
+    pub fn begin_connection(&self) -> mpsc::UnboundedReceiver<Outgoing> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut out = lock(&self.out);
+        *out = tx;
+        self.modify(|s| {
+            s.synced = false;
+            s.sent = 0;
+            s.acked = 0;
+            s.rejected = 0;
+            s.phase = Phase::Open;
+            s.connections += 1;
         });
-        (shared, rx)
+        // A close asked for while this socket was being dialed still holds.
+        if self.state.borrow().closing && out.send(Outgoing::Close(1000, String::new())).is_err() {
+            tracing::debug!("writer gone before it started");
+        }
+        rx
+    }
+
+    /// Changes the state, then re-derives the status and announces a change.
+    pub fn modify(&self, f: impl FnOnce(&mut State)) {
+        let ack = self.ack;
+        self.state.send_modify(|s| {
+            f(s);
+            let now = status::derive(status::Inputs {
+                phase: s.phase,
+                closed: s.closed.is_some(),
+                synced: s.synced,
+                ack,
+                sent: s.sent,
+                acked: s.acked,
+                rejected: s.rejected,
+            });
+            if now != s.status {
+                s.status = now;
+                self.status.send_replace(now);
+                // No receivers is fine: nobody is listening for events.
+                let _ = self.events.send(now);
+            }
+        });
+    }
+
+    /// The latest status.
+    pub fn status(&self) -> Status {
+        *self.status.borrow()
+    }
+
+    /// A receiver of the latest status.
+    pub fn watch_status(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
+    }
+
+    /// A receiver of every status transition from now on.
+    pub fn status_events(&self) -> broadcast::Receiver<Status> {
+        self.events.subscribe()
+    }
+
+    /// Serialises a read-modify-write edit with remote updates.
+    pub fn edit_lock(&self) -> MutexGuard<'_, ()> {
+        lock(&self.edits)
     }
 
     /// Subscribes the update observer under `key`: local changes are sent,
@@ -111,29 +211,54 @@ impl Shared {
         states
     }
 
+    /// Forgets every other client's awareness state: after losing the
+    /// socket they are unknown, and the next connection's hello lists
+    /// whoever is still there.
+    pub fn forget_others(&self) {
+        {
+            let mut awareness = self.awareness();
+            let me = awareness.client_id();
+            let others: Vec<_> = awareness
+                .iter()
+                .map(|(id, _)| id)
+                .filter(|id| *id != me)
+                .collect();
+            for id in others {
+                awareness.remove_state(id);
+            }
+        }
+        self.bump();
+    }
+
     /// The awareness instance; a poisoned lock is still usable (it only
     /// guards plain data).
     pub fn awareness(&self) -> MutexGuard<'_, Awareness> {
-        self.awareness
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.awareness)
     }
 
     /// Queues a frame; `counts` marks messages the server will ack.
     /// Sending after the writer stopped is silently dropped: the change
     /// stays in the local doc and `closed()` tells the caller why.
     pub fn send(&self, frame: Vec<u8>, counts: bool) {
+        let out = lock(&self.out);
         if counts && self.ack {
-            self.state.send_modify(|s| s.sent += 1);
+            self.modify(|s| s.sent += 1);
         }
-        if self.out.send(Outgoing::Frame(frame)).is_err() {
+        if out.send(Outgoing::Frame(frame)).is_err() {
             tracing::debug!("writer gone; frame not sent");
+        }
+    }
+
+    /// Asks the current connection's writer to close the socket.
+    pub fn send_close(&self, code: u16, reason: String) {
+        if lock(&self.out).send(Outgoing::Close(code, reason)).is_err() {
+            tracing::debug!("writer gone; close not sent");
         }
     }
 
     /// Wakes waiters after a doc or awareness change.
     pub fn bump(&self) {
-        self.state.send_modify(|s| s.changes += 1);
+        self.modify(|s| s.changes += 1);
     }
 
     /// Handles one frame from the server. An `Err` means the server broke
@@ -147,7 +272,7 @@ impl Shared {
             }
             Frame::SyncStep2(update) => {
                 self.apply_remote(update)?;
-                self.state.send_modify(|s| s.synced = true);
+                self.modify(|s| s.synced = true);
             }
             Frame::Update(update) => self.apply_remote(update)?,
             Frame::Awareness(update) => {
@@ -164,8 +289,8 @@ impl Shared {
                 }
             }
             Frame::Auth(None) => {}
-            Frame::Auth(Some(reason)) => self.state.send_modify(|s| s.denied = Some(reason)),
-            Frame::Ack(stored) => self.state.send_modify(|s| {
+            Frame::Auth(Some(reason)) => self.modify(|s| s.denied = Some(reason)),
+            Frame::Ack(stored) => self.modify(|s| {
                 s.acked += 1;
                 if !stored {
                     s.rejected += 1;
@@ -180,6 +305,7 @@ impl Shared {
 
     fn apply_remote(&self, update: &[u8]) -> Result<(), String> {
         let update = Update::decode_v1(update).map_err(|e| format!("bad update: {e}"))?;
+        let _edits = self.edit_lock();
         self.doc
             .transact_mut_with(REMOTE_ORIGIN)
             .apply_update(update)
@@ -188,7 +314,7 @@ impl Shared {
     }
 
     /// Re-encodes the local awareness state with a fresh clock, if set.
-    fn renewed_awareness(&self) -> Option<Vec<u8>> {
+    pub fn renewed_awareness(&self) -> Option<Vec<u8>> {
         let mut awareness = self.awareness();
         let state = awareness.local_state_raw()?;
         awareness.set_local_state_raw(state);
@@ -198,8 +324,14 @@ impl Shared {
     }
 }
 
-/// Reads frames until the connection ends, then records how it ended.
-pub(crate) async fn run_reader<S>(mut stream: S, shared: Arc<Shared>)
+/// Locks a mutex that only guards plain data; poisoning is ignored.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads frames until the connection ends and returns how it ended (close
+/// code and reason); the caller decides whether that is the end.
+pub(crate) async fn run_reader<S>(mut stream: S, shared: &Shared) -> (u16, String)
 where
     S: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
 {
@@ -216,8 +348,8 @@ where
                     tracing::warn!("bad frame from server: {e}");
                     let first = shared.state.borrow().error.is_none();
                     if first {
-                        shared.state.send_modify(|s| s.error = Some(e));
-                        let _ = shared.out.send(Outgoing::Close(4400, "bad message".into()));
+                        shared.modify(|s| s.error = Some(e));
+                        shared.send_close(4400, "bad message".into());
                     }
                 }
             }
@@ -234,9 +366,7 @@ where
         }
     };
     tracing::debug!(code = closed.0, reason = %closed.1, "connection closed");
-    shared.state.send_modify(|s| {
-        s.closed.get_or_insert(closed);
-    });
+    closed
 }
 
 /// Writes queued frames, renewing awareness now and then, until told to
@@ -293,7 +423,8 @@ mod tests {
     use yrs::{GetString, Text, WriteTxn};
 
     fn shared(ack: bool) -> (Arc<Shared>, mpsc::UnboundedReceiver<Outgoing>) {
-        let (shared, rx) = Shared::new(rocqet_crdt::new_doc(), ack);
+        let shared = Shared::new(rocqet_crdt::new_doc(), ack, false);
+        let rx = shared.begin_connection();
         shared.observe_doc("test".into()).expect("observe");
         (shared, rx)
     }
