@@ -12,6 +12,8 @@ export function historyToggle(button: HTMLButtonElement, opts: { kind: DocKind; 
   const toggle = async (open: boolean) => {
     el.hidden = !open;
     button.setAttribute('aria-expanded', String(open));
+    // Keyboard users land in the drawer they opened; Escape brings them back.
+    if (open) close.focus();
     if (open && !panel) {
       try {
         const { historyPanel } = await import('../history/panel');
