@@ -65,4 +65,4 @@ pub use document::{apply_patch, materialise, new_doc};
 pub use error::{CrdtError, FieldError};
 pub use kind::{DocKind, UnknownKind};
 pub use restore::restore;
-pub use update::{ApplyError, apply_client_update, apply_update, decode_update};
+pub use update::{ApplyError, apply_client_update, apply_update, decode_update, fold_updates};

@@ -113,10 +113,65 @@ pub fn apply_client_update(doc: &Doc, update: &[u8]) -> Result<(), ApplyError> {
     Ok(())
 }
 
+/// Folds stored updates into a snapshot: the state holding both, as one v1 update.
+/// Compaction uses it so that log rows some other writer stored (and this one has
+/// not seen) survive being folded away. Unreadable rows are skipped, as on load.
+pub fn fold_updates<'a>(
+    state: &'a [u8],
+    updates: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<Vec<u8>, CrdtError> {
+    let doc = Doc::new();
+    for update in std::iter::once(state).chain(updates) {
+        if update.is_empty() {
+            continue;
+        }
+        match apply_update(&doc, update) {
+            Ok(()) | Err(ApplyError::Invalid(_)) => {}
+            Err(ApplyError::PartlyApplied(error)) => return Err(error),
+            Err(ApplyError::Panicked) => {
+                return Err(CrdtError::Update("folding panicked".to_owned()));
+            }
+        }
+    }
+    let txn = doc.transact();
+    Ok(txn.encode_state_as_update_v1(&yrs::StateVector::default()))
+}
+
 /// Does the document hold blocks or deletions waiting for missing dependencies?
 pub(crate) fn has_pending<T: ReadTxn>(txn: &T) -> bool {
     let store = txn.store();
     store.pending_update().is_some() || store.pending_ds().is_some()
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+    use yrs::{GetString, Text};
+
+    #[test]
+    fn folding_keeps_rows_the_snapshot_lacks() {
+        let writer = Doc::with_client_id(1);
+        let text = writer.get_or_insert_text("content");
+        let before = writer.transact().state_vector();
+        text.insert(&mut writer.transact_mut(), 0, "hello");
+        let snapshot = writer
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
+        let mid = writer.transact().state_vector();
+        text.insert(&mut writer.transact_mut(), 5, " world");
+        let unseen = writer.transact().encode_state_as_update_v1(&mid);
+        let already_in = writer.transact().encode_state_as_update_v1(&before);
+
+        let folded = fold_updates(
+            &snapshot,
+            [unseen.as_slice(), already_in.as_slice(), &[0xff][..]],
+        )
+        .expect("folds");
+        let doc = Doc::new();
+        apply_update(&doc, &folded).expect("applies");
+        let content = doc.get_or_insert_text("content");
+        assert_eq!(content.get_string(&doc.transact()), "hello world");
+    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,9 @@ pub struct Config {
     /// Redis for scale-out; none means a single node.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
+    /// Prefix of this cluster's Redis channels, so several clusters can share a Redis.
+    #[arg(long, env = "ROCQET_REDIS_PREFIX", default_value = "rocqet")]
+    pub redis_prefix: String,
     /// Secret for signing access tokens.
     #[arg(long, env = "ROCQET_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,

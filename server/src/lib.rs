@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -31,6 +32,7 @@ use tokio::task::JoinHandle;
 use crate::auth::Auth;
 use crate::auth::throttle::Throttle;
 use crate::clock::{SharedClock, SystemClock};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::hub::persister::Persister;
@@ -105,6 +107,12 @@ impl Running {
 
 /// Checks configuration that must fail at start-up rather than at first use.
 pub fn validate(config: &Config) -> Result<(), ServerError> {
+    if config.redis_url.is_some() && config.database_url.starts_with("sqlite:") {
+        return Err(ServerError::Config(
+            "--redis-url needs a PostgreSQL --database-url: nodes must share one database"
+                .to_owned(),
+        ));
+    }
     if config.production && config.jwt_secret.is_none() {
         return Err(ServerError::Config(
             auth::secret::SecretError::MissingInProduction.to_string(),
@@ -151,12 +159,21 @@ pub async fn start(
     };
     let (persister, persist_tasks) =
         Persister::start(store.clone(), shards, config.limits.persist_batch());
+    let (cluster, inbound) = match &config.redis_url {
+        Some(url) => {
+            let (cluster, inbound) = Cluster::start(url, &config.redis_prefix)
+                .map_err(|e| ServerError::Config(e.to_string()))?;
+            (Some(cluster), Some(inbound))
+        }
+        None => (None, None),
+    };
     let hub = Hub::new(
         store.clone(),
         persister,
         options.clock.clone(),
         config.limits.clone(),
         config.versions.clone(),
+        cluster.clone(),
     );
     let secret = auth::secret::resolve(
         config.jwt_secret.as_deref(),
@@ -166,11 +183,16 @@ pub async fn start(
     .map_err(|e| ServerError::Config(e.to_string()))?;
     let throttle = Throttle::new(config.auth_attempts_per_ip, config.auth_attempts_per_email);
     let auth = Auth::new(&secret, store.clone(), options.clock.clone(), throttle);
+    let auth = Arc::new(auth);
+    if let Some(inbound) = inbound {
+        tokio::spawn(cluster::inbound::serve(inbound, hub.clone(), auth.clone()));
+    }
     let state = AppState {
         config: Arc::new(config),
         store,
         hub: hub.clone(),
-        auth: Arc::new(auth),
+        cluster,
+        auth,
         clock: options.clock.clone(),
         metrics: metrics_handle(),
     };

@@ -14,6 +14,7 @@ use super::json::Json;
 use super::validate::Checks;
 use crate::auth::tokens::{self, REFRESH_TTL_SECS};
 use crate::auth::{Caller, RequestMeta, Role, password};
+use crate::cluster::Notice;
 use crate::error::ApiError;
 use crate::ids::{UserId, WorkspaceId};
 use crate::state::AppState;
@@ -306,8 +307,7 @@ async fn logout(
     };
     if body.everywhere {
         state.store.revoke_sessions(user, now(&state)).await?;
-        state.auth.access.forget_sessions(user);
-        state.hub.revoke(user, None, None).await;
+        state.announce(Notice::SessionsRevoked { user }).await;
     }
     let action = if body.everywhere {
         "user.logout_everywhere"

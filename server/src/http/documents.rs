@@ -14,6 +14,7 @@ use super::audit::{self, Event};
 use super::guard;
 use super::json::Json;
 use crate::auth::{Caller, RequestMeta, Role};
+use crate::cluster::Notice;
 use crate::error::ApiError;
 use crate::ids::{DocId, UserId};
 use crate::state::AppState;
@@ -285,8 +286,7 @@ pub(super) async fn remove(
         crate::store::StoreError::NotFound => ApiError::not_found("document"),
         other => other.into(),
     })?;
-    state.auth.access.forget_document(id);
-    state.hub.close_document(id).await;
+    state.announce(Notice::DocumentDeleted { doc: id }).await;
     let event = Event::in_workspace(
         place.workspace_id,
         caller.user,

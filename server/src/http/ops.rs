@@ -37,7 +37,17 @@ pub(super) async fn readyz(
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::Unavailable("database unreachable".to_owned())
     })?;
-    Ok(Json(json!({"status": "ready", "database": "ok"})))
+    let redis = match &state.cluster {
+        None => "not configured",
+        Some(cluster) if cluster.ping().await => "ok",
+        Some(_) => {
+            // This node still serves its own clients; the balancer should prefer others.
+            return Err(ApiError::Unavailable("redis unreachable".to_owned()));
+        }
+    };
+    Ok(Json(
+        json!({"status": "ready", "database": "ok", "redis": redis}),
+    ))
 }
 
 /// Prometheus text exposition.

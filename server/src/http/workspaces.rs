@@ -14,6 +14,7 @@ use super::guard;
 use super::json::Json;
 use super::validate::Checks;
 use crate::auth::{Caller, RequestMeta, Role};
+use crate::cluster::Notice;
 use crate::error::ApiError;
 use crate::ids::{UserId, WorkspaceId};
 use crate::state::AppState;
@@ -282,7 +283,13 @@ async fn create(
         })
         .await
         .map_err(slug_conflict)?;
-    state.auth.access.forget_role(record.id, caller.user);
+    state
+        .announce(Notice::RoleChanged {
+            workspace: record.id,
+            user: caller.user,
+            role: Some(Role::Owner),
+        })
+        .await;
     let event = Event::in_workspace(
         record.id,
         caller.user,
@@ -378,8 +385,11 @@ async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let (record, _) = guard::workspace(&state, &caller, &ws, Role::Owner).await?;
     state.store.delete_workspace(record.id).await?;
-    state.auth.access.forget_workspace(record.id);
-    state.hub.close_workspace(record.id).await;
+    state
+        .announce(Notice::WorkspaceDeleted {
+            workspace: record.id,
+        })
+        .await;
     let event = Event::in_workspace(
         record.id,
         caller.user,
@@ -463,7 +473,13 @@ async fn add_member(
         })?;
     let (body, event) = match added {
         Added::Member(member) => {
-            state.auth.access.forget_role(record.id, member.user_id);
+            state
+                .announce(Notice::RoleChanged {
+                    workspace: record.id,
+                    user: member.user_id,
+                    role: Some(member.role),
+                })
+                .await;
             let event = Event::in_workspace(
                 record.id,
                 caller.user,
@@ -536,10 +552,12 @@ async fn set_role(
         .set_role(record.id, user, body.role, role == Role::Owner)
         .await
         .map_err(membership_error)?;
-    state.auth.access.forget_role(record.id, user);
     state
-        .hub
-        .revoke(user, Some(record.id), Some(body.role))
+        .announce(Notice::RoleChanged {
+            workspace: record.id,
+            user,
+            role: Some(body.role),
+        })
         .await;
     let event = Event::in_workspace(record.id, caller.user, "member.role", "member", user)
         .with(serde_json::json!({"from": current, "to": body.role}));
@@ -575,8 +593,13 @@ async fn remove_member(
         .remove_member(record.id, user, leaving || role == Role::Owner)
         .await
         .map_err(membership_error)?;
-    state.auth.access.forget_role(record.id, user);
-    state.hub.revoke(user, Some(record.id), None).await;
+    state
+        .announce(Notice::RoleChanged {
+            workspace: record.id,
+            user,
+            role: None,
+        })
+        .await;
     let event = Event::in_workspace(record.id, caller.user, "member.remove", "member", user)
         .with(serde_json::json!({"role": current}));
     audit::record(&state, &meta, event).await;

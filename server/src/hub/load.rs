@@ -1,7 +1,10 @@
 //! Rebuilding a document's CRDT from its stored snapshot and update log.
 
 use rocqet_crdt::DocKind;
-use yrs::Doc;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, ReadTxn, Transact};
+
+use crate::cluster::Cluster;
 
 use crate::ids::{DocId, WorkspaceId};
 use crate::store::{Store, StoreResult};
@@ -43,4 +46,15 @@ pub async fn load(store: &dyn Store, id: DocId) -> StoreResult<Loaded> {
         last_seq: state.last_seq,
         tail_len: state.updates.len(),
     })
+}
+
+/// Brings a freshly loaded document up to what the other nodes serving it hold
+/// (updates their clients made that are not in the store yet, or not read yet).
+pub async fn catch_up(cluster: &Cluster, id: DocId, doc: &Doc) {
+    let sv = doc.transact().state_vector().encode_v1();
+    for update in cluster.catch_up(id, sv).await {
+        if let Err(error) = rocqet_crdt::apply_update(doc, &update) {
+            tracing::warn!(doc = %id, %error, "skipping a peer's catch-up answer");
+        }
+    }
 }

@@ -22,6 +22,7 @@ use yrs::StateVector;
 
 use crate::auth::Role;
 use crate::clock::SharedClock;
+use crate::cluster::{Cluster, DocMessage, NodeId};
 use crate::config::{Limits, VersionSettings};
 use crate::ids::{DocId, UserId, WorkspaceId};
 use crate::store::{Store, StoreError};
@@ -87,6 +88,8 @@ pub struct HubContext {
     pub limits: Limits,
     /// When rooms cut versions.
     pub versions: VersionSettings,
+    /// The other nodes, when scaled out over Redis.
+    pub cluster: Option<Cluster>,
     rooms: DashMap<DocId, RoomHandle>,
 }
 
@@ -137,6 +140,7 @@ impl Hub {
         clock: SharedClock,
         limits: Limits,
         versions: VersionSettings,
+        cluster: Option<Cluster>,
     ) -> Self {
         let ctx = HubContext {
             store,
@@ -144,6 +148,7 @@ impl Hub {
             clock,
             limits,
             versions,
+            cluster,
             rooms: DashMap::new(),
         };
         Self {
@@ -323,6 +328,23 @@ impl Hub {
         }
         for answer in answers {
             let _ = answer.await;
+        }
+    }
+
+    /// Hands another node's message to the document's room; never loads one for it
+    /// (a node that does not serve the document has nothing to update).
+    pub async fn remote(&self, from: NodeId, doc: DocId, message: DocMessage) {
+        let Some(handle) = self.ctx.rooms.get(&doc).map(|h| h.clone()) else {
+            return;
+        };
+        let _ = handle.tx.send(RoomCommand::Remote { from, message }).await;
+    }
+
+    /// After the cluster link came back: every loaded room asks its peers for what it missed.
+    pub async fn resync_all(&self) {
+        let handles: Vec<RoomHandle> = self.ctx.rooms.iter().map(|e| e.value().clone()).collect();
+        for handle in handles {
+            let _ = handle.tx.send(RoomCommand::Resync).await;
         }
     }
 

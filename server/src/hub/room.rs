@@ -18,11 +18,13 @@ use yrs::{ReadTxn, StateVector, Transact};
 
 use super::persister::{PersistItem, PersistProgress};
 
+mod remote;
 mod upkeep;
 mod versioning;
 use super::{HubContext, HubError, bases, close, load, presence};
 use crate::auth::Role;
 use crate::clock::{AwarenessClock, Millis};
+use crate::cluster::{DocMessage, NodeId};
 use crate::hub::outbox::Outbox;
 use crate::ids::{DocId, UserId, WorkspaceId};
 use crate::versions::{CutReply, CutRequest, RoomVersions};
@@ -119,6 +121,10 @@ pub enum RoomCommand {
     Presence {
         reply: oneshot::Sender<Vec<Present>>,
     },
+    /// Another node's message about this document.
+    Remote { from: NodeId, message: DocMessage },
+    /// The cluster link came back: ask the other nodes for what we missed.
+    Resync,
     /// Periodic housekeeping: expire awareness, save JSON, unload when idle.
     Tick { reply: Option<oneshot::Sender<()>> },
     /// Flush and close every connection with `code`, then stop.
@@ -172,6 +178,10 @@ impl Room {
         ctx: Arc<HubContext>,
         mut rx: mpsc::Receiver<RoomCommand>,
     ) {
+        // Subscribe before reading the store, so nothing published in between is missed.
+        if let Some(cluster) = &ctx.cluster {
+            cluster.subscribe(id).await;
+        }
         let loaded = match load::load(&*ctx.store, id).await {
             Ok(loaded) => loaded,
             Err(error) => {
@@ -181,9 +191,15 @@ impl Room {
                 }
                 ctx.forget_room(id, generation);
                 refuse_all(&mut rx, &error);
+                if let Some(cluster) = &ctx.cluster {
+                    cluster.unsubscribe(id);
+                }
                 return;
             }
         };
+        if let Some(cluster) = &ctx.cluster {
+            load::catch_up(cluster, id, &loaded.doc).await;
+        }
         let awareness = Awareness::with_clock(loaded.doc, AwarenessClock(ctx.clock.clone()));
         let mut room = Room {
             id,
@@ -206,6 +222,9 @@ impl Room {
         };
         room.serve(&mut rx).await;
         refuse_all(&mut rx, &HubError::Gone);
+        if let Some(cluster) = &room.ctx.cluster {
+            cluster.unsubscribe(id);
+        }
     }
 
     async fn serve(&mut self, rx: &mut mpsc::Receiver<RoomCommand>) {
@@ -255,6 +274,8 @@ impl Room {
                 RoomCommand::Presence { reply } => {
                     let _ = reply.send(self.presence());
                 }
+                RoomCommand::Remote { from, message } => self.remote(from, message),
+                RoomCommand::Resync => self.resync(),
                 RoomCommand::Tick { reply } => {
                     let unload = self.tick();
                     if unload && self.unload(rx).await {
@@ -392,6 +413,7 @@ impl Room {
             presence::remove_clients(&mut self.awareness, &joined.awareness_clients)
         {
             self.broadcast(Bytes::from(protocol::encode_awareness(&update)), None);
+            self.publish_awareness(&update);
         }
         if self.members.is_empty() {
             self.empty_since = Some(self.ctx.clock.now_ms());
@@ -455,6 +477,7 @@ impl Room {
                     return;
                 }
                 let stamped = Bytes::from(protocol::encode_awareness(&update));
+                self.publish_awareness(&update);
                 if self.awareness.apply_update(update).is_err() {
                     self.reject(conn, close::BAD_MESSAGE, "bad awareness update");
                     return;
@@ -521,6 +544,7 @@ impl Room {
         self.versions.changed(self.ctx.clock.now_ms(), Some(author));
         let frame = as_update.unwrap_or_else(|| Bytes::from(protocol::encode_update(&update)));
         self.broadcast(frame, Some(conn));
+        self.publish_update(&update);
         metrics::histogram!("rocqet_fanout_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("rocqet_updates_total").increment(1);
         self.persist(Some(update), ack);
@@ -583,6 +607,7 @@ impl Room {
         self.versions.changed(self.ctx.clock.now_ms(), author);
         let update = Bytes::from(update);
         self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
+        self.publish_update(&update);
         self.persist(Some(update), None);
     }
 
@@ -669,7 +694,10 @@ fn refuse_all(rx: &mut mpsc::Receiver<RoomCommand>, error: &HubError) {
             RoomCommand::Presence { reply } => {
                 let _ = reply.send(Vec::new());
             }
-            RoomCommand::Frame { .. } | RoomCommand::Leave { .. } => {}
+            RoomCommand::Frame { .. }
+            | RoomCommand::Leave { .. }
+            | RoomCommand::Remote { .. }
+            | RoomCommand::Resync => {}
         }
     }
 }

@@ -37,6 +37,9 @@ pub enum StoreError {
     /// A migration failed at start-up.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored bytes could not be decoded or combined.
+    #[error("stored data unreadable: {0}")]
+    Corrupt(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Database(sqlx::Error),

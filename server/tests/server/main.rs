@@ -6,6 +6,7 @@
 mod accounts;
 mod accounts_store;
 mod bad_input;
+mod cluster;
 mod contract;
 mod durability;
 mod live;

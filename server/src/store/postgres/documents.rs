@@ -266,6 +266,24 @@ impl DocumentStore for PostgresStore {
 
     async fn compact(&self, id: DocId, state: &[u8], through_seq: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
+        // With several nodes, rows at or below `through_seq` may come from another
+        // node whose updates the caller's state has not seen yet: fold exactly the
+        // rows deleted (RETURNING, so none slips in between) into the snapshot.
+        let removed: Vec<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2 RETURNING data",
+        )
+        .bind(id.0)
+        .bind(through_seq)
+        .fetch_all(&mut *tx)
+        .await?;
+        let folded;
+        let state = if removed.is_empty() {
+            state
+        } else {
+            folded = rocqet_crdt::fold_updates(state, removed.iter().map(Vec::as_slice))
+                .map_err(|e| StoreError::Corrupt(format!("folding the log: {e}")))?;
+            &folded[..]
+        };
         let done = sqlx::query("UPDATE documents SET state = $1 WHERE id = $2")
             .bind(state)
             .bind(id.0)
@@ -274,11 +292,6 @@ impl DocumentStore for PostgresStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2")
-            .bind(id.0)
-            .bind(through_seq)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,232 @@
+//! Scale-out over Redis: several nodes serve the same documents.
+//!
+//! Each node subscribes to one channel per loaded document, publishes what its own
+//! clients send there (tagged with its node id, so it skips its own), and applies
+//! what the others publish. A node loading a document others already serve asks
+//! them for what the database does not have yet (`Hello` → `Step2`), so a late
+//! node never serves stale content. Access changes travel on a notices channel.
+//! Redis is never the source of truth: every update is stored by the node its
+//! client sent it to, and after an outage nodes re-sync every loaded document.
+
+pub mod inbound;
+mod link;
+pub mod notice;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use redis::aio::MultiplexedConnection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ids::DocId;
+pub use link::Inbound;
+pub use notice::Notice;
+pub use wire::{Body, DocMessage, NodeId};
+
+/// How long a loading node waits for its peers' answers before serving what it has.
+const CATCH_UP_WAIT: Duration = Duration::from_secs(2);
+/// How long a room waits for its subscription before loading anyway (Redis down).
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
+
+/// What can go wrong setting up the cluster link.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("bad Redis URL: {0}")]
+    Url(String),
+}
+
+/// This node's handle on the cluster; cheap to clone.
+#[derive(Clone)]
+pub struct Cluster {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("node", &self.inner.node)
+            .field("up", &self.is_up())
+            .finish()
+    }
+}
+
+struct Inner {
+    node: NodeId,
+    channels: Channels,
+    client: redis::Client,
+    /// The publishing connection while Redis is reachable.
+    publisher: Mutex<Option<MultiplexedConnection>>,
+    up: AtomicBool,
+    link: mpsc::UnboundedSender<link::Command>,
+    outgoing: mpsc::UnboundedSender<(String, Bytes)>,
+    /// Documents loading right now, collecting their peers' `Step2` answers.
+    catching_up: Mutex<HashMap<DocId, mpsc::UnboundedSender<Bytes>>>,
+}
+
+/// Channel names, all under one prefix so clusters (and tests) can share a Redis.
+#[derive(Debug, Clone)]
+struct Channels {
+    prefix: String,
+}
+
+impl Channels {
+    fn doc(&self, doc: DocId) -> String {
+        format!("{}:doc:{doc}", self.prefix)
+    }
+
+    fn node(&self, node: NodeId) -> String {
+        format!("{}:node:{node}", self.prefix)
+    }
+
+    fn notices(&self) -> String {
+        format!("{}:notices", self.prefix)
+    }
+}
+
+impl Cluster {
+    /// Connects (in the background) to the Redis at `url`; what other nodes send
+    /// arrives on the returned receiver. Starts even when Redis is down.
+    pub fn start(
+        url: &str,
+        prefix: &str,
+    ) -> Result<(Cluster, mpsc::UnboundedReceiver<Inbound>), ClusterError> {
+        let client = redis::Client::open(url).map_err(|e| ClusterError::Url(e.to_string()))?;
+        let (link_tx, link_rx) = mpsc::unbounded_channel();
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (in_tx, in_rx) = mpsc::unbounded_channel();
+        let cluster = Cluster {
+            inner: Arc::new(Inner {
+                node: NodeId::new_v4(),
+                channels: Channels {
+                    prefix: prefix.to_owned(),
+                },
+                client,
+                publisher: Mutex::new(None),
+                up: AtomicBool::new(false),
+                link: link_tx,
+                outgoing: out_tx,
+                catching_up: Mutex::new(HashMap::new()),
+            }),
+        };
+        tokio::spawn(link::run(cluster.clone(), link_rx, in_tx));
+        tokio::spawn(link::publish(cluster.clone(), out_rx));
+        Ok((cluster, in_rx))
+    }
+
+    /// This node's id, the tag on everything it publishes.
+    pub fn node(&self) -> NodeId {
+        self.inner.node
+    }
+
+    /// Is the link to Redis up right now?
+    pub fn is_up(&self) -> bool {
+        self.inner.up.load(Ordering::Acquire)
+    }
+
+    /// Answers Redis' PING (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        let Some(mut conn) = self.inner.publisher.lock().clone() else {
+            return false;
+        };
+        let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
+        pong.is_ok()
+    }
+
+    /// Subscribes to a document's channel, waiting (bounded) until Redis confirms,
+    /// so nothing published after this returns is missed. Counted: every call is
+    /// matched by one [`Cluster::unsubscribe`].
+    pub async fn subscribe(&self, doc: DocId) {
+        let (done, confirmed) = oneshot::channel();
+        if self
+            .inner
+            .link
+            .send(link::Command::Subscribe(doc, done))
+            .is_ok()
+        {
+            let _ = tokio::time::timeout(SUBSCRIBE_WAIT, confirmed).await;
+        }
+    }
+
+    /// Drops one subscription to a document's channel.
+    pub fn unsubscribe(&self, doc: DocId) {
+        let _ = self.inner.link.send(link::Command::Unsubscribe(doc));
+    }
+
+    /// Publishes to everyone serving `doc`.
+    pub fn publish(&self, doc: DocId, message: DocMessage) {
+        self.send(self.inner.channels.doc(doc), Body::Doc(doc, message));
+    }
+
+    /// Sends to one node.
+    pub fn send_to(&self, node: NodeId, doc: DocId, message: DocMessage) {
+        self.send(self.inner.channels.node(node), Body::Doc(doc, message));
+    }
+
+    /// Tells every other node about an access change.
+    pub fn announce(&self, notice: Notice) {
+        self.send(self.inner.channels.notices(), Body::Notice(notice));
+    }
+
+    fn send(&self, channel: String, body: Body) {
+        let bytes = wire::encode(self.inner.node, unix_ms(), &body);
+        let _ = self.inner.outgoing.send((channel, bytes));
+    }
+
+    /// Asks the nodes serving `doc` for what a state with state vector `sv` (v1
+    /// encoded) lacks, and returns their answers: at most one per node that heard
+    /// the question, bounded in time. Empty when no one else serves it or Redis is down.
+    pub async fn catch_up(&self, doc: DocId, sv: Vec<u8>) -> Vec<Bytes> {
+        let Some(mut conn) = self.inner.publisher.lock().clone() else {
+            return Vec::new();
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        self.inner.catching_up.lock().insert(doc, tx);
+        let hello = wire::encode(
+            self.inner.node,
+            unix_ms(),
+            &Body::Doc(doc, DocMessage::Hello(Bytes::from(sv))),
+        );
+        let heard: Result<usize, _> = redis::cmd("PUBLISH")
+            .arg(self.inner.channels.doc(doc))
+            .arg(hello.as_ref())
+            .query_async(&mut conn)
+            .await;
+        // We are subscribed ourselves, so one listener is this node.
+        let peers = heard.map_or(0, |n| n.saturating_sub(1));
+        let mut answers = Vec::with_capacity(peers);
+        let deadline = tokio::time::Instant::now() + CATCH_UP_WAIT;
+        while answers.len() < peers {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(update)) => answers.push(update),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        self.inner.catching_up.lock().remove(&doc);
+        if answers.len() < peers {
+            tracing::warn!(doc = %doc, peers, answered = answers.len(), "not every peer answered the catch-up");
+        }
+        answers
+    }
+
+    /// Hands a `Step2` to a catch-up waiting for it; gives it back when none is.
+    fn deliver_step2(&self, doc: DocId, update: Bytes) -> Option<Bytes> {
+        let waiting = self.inner.catching_up.lock();
+        match waiting.get(&doc) {
+            Some(tx) => tx.send(update).err().map(|e| e.0),
+            None => Some(update),
+        }
+    }
+}
+
+/// Wall-clock milliseconds, for the cross-node latency metric (nodes share a clock
+/// source in practice; a skewed clock only skews that histogram).
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}

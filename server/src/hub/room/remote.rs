@@ -1,0 +1,116 @@
+//! A room's side of scale-out: applying and fanning out what other nodes'
+//! clients did, answering their sync questions, and telling them about ours.
+
+use bytes::Bytes;
+use rocqet_crdt::ApplyError;
+use rocqet_crdt::protocol;
+use yrs::sync::AwarenessUpdate;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{ReadTxn, StateVector, Transact};
+
+use super::{EMPTY_UPDATE, Room};
+use crate::cluster::{DocMessage, NodeId};
+use crate::hub::presence;
+
+impl Room {
+    /// Handles one message another node sent about this document.
+    pub(super) fn remote(&mut self, from: NodeId, message: DocMessage) {
+        match message {
+            DocMessage::Update(update) | DocMessage::Step2(update) => self.remote_update(update),
+            DocMessage::Awareness(bytes) => self.remote_awareness(&bytes),
+            DocMessage::Hello(sv) => {
+                self.answer_step1(from, &sv);
+                if let Some(cluster) = &self.ctx.cluster {
+                    let ours = self.awareness.doc().transact().state_vector().encode_v1();
+                    cluster.send_to(from, self.id, DocMessage::Step1(Bytes::from(ours)));
+                    if let Some(update) = presence::full_state(&self.awareness) {
+                        cluster.send_to(
+                            from,
+                            self.id,
+                            DocMessage::Awareness(Bytes::from(update.encode_v1())),
+                        );
+                    }
+                }
+            }
+            DocMessage::Step1(sv) => self.answer_step1(from, &sv),
+        }
+    }
+
+    /// Asks every peer for what we missed (after Redis came back).
+    pub(super) fn resync(&self) {
+        if let Some(cluster) = &self.ctx.cluster {
+            let sv = self.awareness.doc().transact().state_vector().encode_v1();
+            cluster.publish(self.id, DocMessage::Hello(Bytes::from(sv)));
+        }
+    }
+
+    /// Tells the other nodes about an update this node's client (or REST) made.
+    pub(super) fn publish_update(&self, update: &Bytes) {
+        if let Some(cluster) = &self.ctx.cluster {
+            cluster.publish(self.id, DocMessage::Update(update.clone()));
+        }
+    }
+
+    /// Tells the other nodes about an awareness change of this node's clients.
+    pub(super) fn publish_awareness(&self, update: &AwarenessUpdate) {
+        if let Some(cluster) = &self.ctx.cluster {
+            cluster.publish(
+                self.id,
+                DocMessage::Awareness(Bytes::from(update.encode_v1())),
+            );
+        }
+    }
+
+    fn answer_step1(&self, to: NodeId, sv: &[u8]) {
+        let Some(cluster) = &self.ctx.cluster else {
+            return;
+        };
+        let Ok(sv) = StateVector::decode_v1(sv) else {
+            tracing::warn!(doc = %self.id, node = %to, "peer sent a malformed state vector");
+            return;
+        };
+        let update = self
+            .awareness
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&sv);
+        cluster.send_to(to, self.id, DocMessage::Step2(Bytes::from(update)));
+    }
+
+    /// Applies another node's update and fans it out to our clients. Not stored:
+    /// the node whose client sent it stores it.
+    fn remote_update(&mut self, update: Bytes) {
+        if update.is_empty() || &update[..] == EMPTY_UPDATE {
+            return;
+        }
+        // Peers' updates may arrive before what they depend on (after an outage),
+        // so pending content is allowed here, unlike from clients.
+        match rocqet_crdt::apply_update(self.awareness.doc(), &update) {
+            Ok(()) => {}
+            Err(ApplyError::Invalid(error)) => {
+                tracing::warn!(doc = %self.id, %error, "dropping a peer's malformed update");
+                return;
+            }
+            Err(ApplyError::PartlyApplied(_) | ApplyError::Panicked) => {
+                tracing::error!(doc = %self.id, "a peer's update left the document untrustworthy; reloading it");
+                self.poisoned = true;
+                return;
+            }
+        }
+        self.doc_bytes += update.len();
+        self.json_dirty = true;
+        self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
+    }
+
+    fn remote_awareness(&mut self, bytes: &[u8]) {
+        let Ok(update) = AwarenessUpdate::decode_v1(bytes) else {
+            tracing::warn!(doc = %self.id, "dropping a peer's malformed awareness update");
+            return;
+        };
+        let frame = Bytes::from(protocol::encode_awareness(&update));
+        if self.awareness.apply_update(update).is_ok() {
+            self.broadcast(frame, None);
+        }
+    }
+}

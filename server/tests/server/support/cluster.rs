@@ -1,0 +1,210 @@
+//! Several hub nodes in this process, on loopback ports, sharing one PostgreSQL
+//! database and one Redis (under a channel prefix of their own).
+
+use std::sync::Arc;
+
+use rocqet_server::clock::ManualClock;
+use rocqet_server::config::Config;
+use rocqet_server::{Options, Running};
+use serde_json::Value;
+
+use super::accounts::{self, Account, TEST_JWT_SECRET};
+use super::db::TestDb;
+
+/// The machine's Redis; override with `ROCQET_TEST_REDIS_URL`.
+pub fn shared_redis_url() -> String {
+    std::env::var("ROCQET_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Nodes of one cluster; index them by position.
+pub struct Nodes {
+    pub db: TestDb,
+    pub redis_url: String,
+    pub prefix: String,
+    pub nodes: Vec<Option<Running>>,
+    pub http: reqwest::Client,
+    /// Owner of the workspace `default`.
+    pub owner: Account,
+}
+
+impl Nodes {
+    /// Starts `count` nodes over a fresh PostgreSQL database, registers an owner
+    /// and creates the workspace `default`.
+    pub async fn start(count: usize, redis_url: &str) -> Self {
+        let db = TestDb::postgres().await;
+        let prefix = format!("rocqet-test-{}", uuid::Uuid::new_v4().simple());
+        let mut nodes = Nodes {
+            db,
+            redis_url: redis_url.to_owned(),
+            prefix,
+            nodes: Vec::new(),
+            http: reqwest::Client::new(),
+            owner: Account {
+                user_id: String::new(),
+                email: String::new(),
+                name: String::new(),
+                token: String::new(),
+                refresh: String::new(),
+            },
+        };
+        for _ in 0..count {
+            nodes.add().await;
+        }
+        nodes.owner = accounts::register(&nodes.http, &nodes.base(0), "owner").await;
+        accounts::create_workspace(&nodes.http, &nodes.base(0), &nodes.owner, "default").await;
+        nodes
+    }
+
+    /// Starts one more node; returns its index.
+    pub async fn add(&mut self) -> usize {
+        let mut config = Config::for_database(self.db.url());
+        config.web_dir = std::env::temp_dir().join("rocqet-no-web");
+        config.jwt_secret = Some(TEST_JWT_SECRET.to_owned());
+        config.redis_url = Some(self.redis_url.clone());
+        config.redis_prefix = self.prefix.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let options = Options {
+            clock: Arc::new(ManualClock::new(1_700_000_000_000)),
+            background_sweep: false,
+        };
+        let running = rocqet_server::start(config, listener, options)
+            .await
+            .expect("node starts");
+        self.nodes.push(Some(running));
+        self.nodes.len() - 1
+    }
+
+    fn running(&self, node: usize) -> &Running {
+        self.nodes[node].as_ref().expect("node is running")
+    }
+
+    /// `http://host:port` of a node.
+    pub fn base(&self, node: usize) -> String {
+        format!("http://{}", self.running(node).addr())
+    }
+
+    /// A socket URL for `doc` on `node` with `token`.
+    pub fn ws_url(&self, node: usize, doc: &str, token: &str) -> String {
+        format!("ws://{}/ws/{doc}?token={token}", self.running(node).addr())
+    }
+
+    /// The hub of a node.
+    pub fn hub(&self, node: usize) -> &rocqet_server::hub::Hub {
+        self.running(node).hub()
+    }
+
+    /// A request to `node` as `token` (or the owner); status and JSON body.
+    pub async fn call(
+        &self,
+        node: usize,
+        token: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let token = token.unwrap_or(&self.owner.token);
+        let url = format!("{}{path}", self.base(node));
+        accounts::request(&self.http, method, &url, Some(token), body).await
+    }
+
+    /// Registers a user through `node` and adds them to `default` with `role`.
+    pub async fn member(&self, name: &str, role: &str) -> Account {
+        let account = accounts::register(&self.http, &self.base(0), name).await;
+        let (status, body) = self
+            .call(
+                0,
+                None,
+                reqwest::Method::POST,
+                "/api/workspaces/default/members",
+                Some(serde_json::json!({"email": account.email, "role": role})),
+            )
+            .await;
+        assert_eq!(status, 201, "add {name}: {body}");
+        account
+    }
+
+    /// Creates a document of `kind` ("prompts" or "models") with `body`; its id.
+    pub async fn create(&self, kind: &str, body: Value) -> String {
+        let (status, created) = self
+            .call(
+                0,
+                None,
+                reqwest::Method::POST,
+                &format!("/api/workspaces/default/{kind}"),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "create {kind}: {created}");
+        created["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Stops every node gracefully (each flushes its rooms).
+    pub async fn stop_all(&mut self) {
+        for node in &mut self.nodes {
+            if let Some(running) = node.take() {
+                running.shutdown().await.expect("node stops cleanly");
+            }
+        }
+    }
+}
+
+/// A Redis server of one test's own, on a free loopback port, that the test may
+/// stop and start again (the machine's Redis is shared by every test).
+pub struct PrivateRedis {
+    pub port: u16,
+    child: Option<tokio::process::Child>,
+}
+
+impl PrivateRedis {
+    /// Starts `redis-server` on a free port and waits until it answers.
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|probe| probe.local_addr())
+            .expect("probe a free port")
+            .port();
+        let mut redis = PrivateRedis { port, child: None };
+        redis.restart().await;
+        redis
+    }
+
+    /// `redis://127.0.0.1:port`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again) on the same port.
+    pub async fn restart(&mut self) {
+        let child = tokio::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn redis-server (apt-get install redis-server)");
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "redis-server did not come up"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Kills it; returns once it is gone.
+    pub async fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
+    }
+}
