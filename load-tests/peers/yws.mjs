@@ -1,8 +1,8 @@
 // y-websocket's reference server (@y/websocket-server 0.1.1, yjs 13), in memory.
 // Usage: node yws.mjs PORT
-// Saving: it persists only when YPERSISTENCE names a LevelDB folder (y-leveldb,
-// written when the last client of a document leaves); we leave it unset, so
-// documents live in memory only and are gone when the room empties.
+// Saving: it persists only when YPERSISTENCE names a LevelDB folder (y-leveldb
+// then stores every update as it is applied, without telling the client); we
+// leave it unset, so documents live in memory only and are gone when the room empties.
 import http from 'node:http'
 import { WebSocketServer } from 'ws'
 import { setupWSConnection } from '@y/websocket-server/utils'

@@ -9,8 +9,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use yrs::StateVector;
-use yrs::Update;
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::proto::Protocol;
 
@@ -52,6 +51,9 @@ pub struct Client {
     ep: Endpoint,
     /// SyncStep2 answers sent so far (servers ack those too).
     pub step2_sent: u32,
+    /// A writer's own document: the server's SyncStep1 is answered with what it
+    /// lacks of it, which is how a reconnecting client resends unsaved edits.
+    local: Option<Doc>,
 }
 
 /// Errors are strings: the generator only counts and reports them.
@@ -62,12 +64,22 @@ impl Client {
     /// Hocuspocus' Auth), answers the server's SyncStep1 with an empty
     /// SyncStep2, and returns once the server's SyncStep2 arrived, with that payload.
     pub async fn connect(ep: Endpoint, timeout: Duration) -> Res<(Client, Vec<u8>)> {
-        tokio::time::timeout(timeout, Self::connect_inner(ep))
+        Self::connect_holding(ep, timeout, None).await
+    }
+
+    /// [`Client::connect`] for a client that holds state of its own: the
+    /// server's SyncStep1 is answered with everything in `local` it lacks.
+    pub async fn connect_holding(
+        ep: Endpoint,
+        timeout: Duration,
+        local: Option<Doc>,
+    ) -> Res<(Client, Vec<u8>)> {
+        tokio::time::timeout(timeout, Self::connect_inner(ep, local))
             .await
             .map_err(|_| "handshake timed out".to_string())?
     }
 
-    async fn connect_inner(ep: Endpoint) -> Res<(Client, Vec<u8>)> {
+    async fn connect_inner(ep: Endpoint, local: Option<Doc>) -> Res<(Client, Vec<u8>)> {
         let (ws, _) =
             tokio_tungstenite::connect_async_with_config(ep.url.as_str(), Some(ws_config()), true)
                 .await
@@ -76,6 +88,7 @@ impl Client {
             ws,
             ep,
             step2_sent: 0,
+            local,
         };
         if let Some(hello) = client.ep.protocol.hello(&client.ep.doc_name) {
             client.send_raw(hello).await?;
@@ -130,32 +143,33 @@ impl Client {
             let proto = self.ep.protocol;
             let body = proto.unwrap(&mut data).ok_or("bad document-name prefix")?;
             let incoming = match protocol::decode_frame(body) {
-                Ok(Frame::SyncStep1(_)) => None,
-                Ok(Frame::SyncStep2(u)) => Some(Incoming::Update {
+                Ok(Frame::SyncStep1(server_sv)) => {
+                    // Answer with what the server lacks of our own state (nothing
+                    // for a client that holds none: an empty SyncStep2).
+                    let missing = match &self.local {
+                        Some(doc) => doc.transact().encode_state_as_update_v1(&server_sv),
+                        None => Update::EMPTY_V1.to_vec(),
+                    };
+                    self.send(&protocol::encode_sync_step2(&missing)).await?;
+                    self.step2_sent += 1;
+                    Incoming::Step1
+                }
+                Ok(Frame::SyncStep2(u)) => Incoming::Update {
                     payload: u.to_vec(),
                     live: false,
-                }),
-                Ok(Frame::Update(u)) => Some(Incoming::Update {
+                },
+                Ok(Frame::Update(u)) => Incoming::Update {
                     payload: u.to_vec(),
                     live: true,
-                }),
-                Ok(Frame::Ack(saved)) => Some(Incoming::Ack(saved)),
+                },
+                Ok(Frame::Ack(saved)) => Incoming::Ack(saved),
                 Ok(Frame::Auth(Some(reason))) => return Err(format!("denied: {reason}")),
-                Ok(_) => Some(Incoming::Other),
+                Ok(_) => Incoming::Other,
                 // Hocuspocus sends [2 Auth][2 Authenticated][scope], which the
                 // y-protocols codec does not know; anything else undecodable is ignored too.
-                Err(_) => Some(Incoming::Other),
+                Err(_) => Incoming::Other,
             };
-            match incoming {
-                Some(i) => return Ok(Some(i)),
-                None => {
-                    // We hold no state the server lacks: an empty SyncStep2.
-                    self.send(&protocol::encode_sync_step2(Update::EMPTY_V1))
-                        .await?;
-                    self.step2_sent += 1;
-                    return Ok(Some(Incoming::Step1));
-                }
-            }
+            return Ok(Some(incoming));
         }
     }
 

@@ -6,11 +6,18 @@
 use clap::{Parser, Subcommand};
 
 mod ack;
+mod burst;
+mod cold_load;
 mod conn;
 mod connect;
+mod durability;
 mod fanout;
+mod plot;
 mod proto;
 mod report;
+mod results;
+mod server;
+mod tables;
 mod target;
 
 #[derive(Debug, Parser)]
@@ -34,6 +41,14 @@ enum Command {
     Fanout(fanout::FanoutArgs),
     /// Update-to-ack latency on `?ack=1` sockets.
     Ack(ack::AckArgs),
+    /// Every client writes as fast as it can: deliveries/s and time to converge.
+    Burst(burst::BurstArgs),
+    /// Rocqet only, started by the scenario: SIGKILL at random moments; acked updates lost (must be 0).
+    Durability(durability::DurabilityArgs),
+    /// Rocqet only, started by the scenario: time to open a document with a long history, cold.
+    ColdLoad(cold_load::ColdLoadArgs),
+    /// Reads a run's JSON result lines; writes SVG charts and markdown tables.
+    Report(results::ReportArgs),
 }
 
 fn main() {
@@ -60,6 +75,10 @@ fn main() {
             Command::Connect(a) => connect::run(a).await,
             Command::Fanout(a) => fanout::run(a).await,
             Command::Ack(a) => ack::run(a).await,
+            Command::Burst(a) => burst::run(a).await,
+            Command::Durability(a) => durability::run(a).await,
+            Command::ColdLoad(a) => cold_load::run(a).await,
+            Command::Report(a) => results::run(a),
         }
     });
     if let Err(e) = result {

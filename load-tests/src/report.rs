@@ -24,6 +24,10 @@ impl Latencies {
         self.hist.saturating_record(nanos.max(1_000));
     }
 
+    pub fn record(&mut self, d: std::time::Duration) {
+        self.record_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    }
+
     pub fn count(&self) -> u64 {
         self.hist.len()
     }

@@ -66,17 +66,41 @@ impl Common {
         })
     }
 
+    /// Options for a Rocqet server the scenario started itself (no flags of its own).
+    pub fn rocqet_at(url: String, label: String, out: Option<std::path::PathBuf>) -> Common {
+        Common {
+            url,
+            target: Target::Rocqet,
+            protocol: None,
+            create_docs: true,
+            server_pid: None,
+            label,
+            out,
+            concurrency: 16,
+            account: std::sync::OnceLock::new(),
+        }
+    }
+
     fn base(&self) -> &str {
         self.url.trim_end_matches('/')
+    }
+
+    /// The REST base (`http://...`) of the server.
+    pub fn http_base(&self) -> String {
+        self.base()
+            .replacen("ws://", "http://", 1)
+            .replacen("wss://", "https://", 1)
+    }
+
+    /// The access token of the account `make_docs` registered (rocqet targets).
+    pub fn token(&self) -> Option<&str> {
+        self.account.get().map(|a| a.token.as_str())
     }
 
     /// Names (rocqet: creates) `count` fresh documents.
     pub async fn make_docs(&self, count: usize) -> Result<Vec<String>, String> {
         if self.target == Target::Rocqet || self.create_docs {
-            let http = self
-                .base()
-                .replacen("ws://", "http://", 1)
-                .replacen("wss://", "https://", 1);
+            let http = self.http_base();
             let account = match self.account.get() {
                 Some(account) => account.clone(),
                 None => {
