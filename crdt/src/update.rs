@@ -115,13 +115,26 @@ pub fn apply_client_update(doc: &Doc, update: &[u8]) -> Result<(), ApplyError> {
 
 /// Folds stored updates into a snapshot: the state holding both, as one v1 update.
 /// Compaction uses it so that log rows some other writer stored (and this one has
-/// not seen) survive being folded away. Unreadable rows are skipped, as on load.
+/// not seen) survive being folded away. Unreadable rows are skipped, as on load;
+/// an unreadable state is an error.
 pub fn fold_updates<'a>(
     state: &'a [u8],
     updates: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Vec<u8>, CrdtError> {
     let doc = Doc::new();
-    for update in std::iter::once(state).chain(updates) {
+    // The state must read: folding an unreadable one would store an empty document.
+    if !state.is_empty() {
+        match apply_update(&doc, state) {
+            Ok(()) => {}
+            Err(ApplyError::Invalid(error) | ApplyError::PartlyApplied(error)) => {
+                return Err(error);
+            }
+            Err(ApplyError::Panicked) => {
+                return Err(CrdtError::Update("folding panicked".to_owned()));
+            }
+        }
+    }
+    for update in updates {
         if update.is_empty() {
             continue;
         }

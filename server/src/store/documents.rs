@@ -114,7 +114,8 @@ pub trait DocumentStore: Send + Sync + 'static {
     /// preserving order per document. Returns, per distinct document, the highest seq written.
     async fn append_updates(&self, batch: &[PendingUpdate]) -> StoreResult<Vec<(DocId, i64)>>;
 
-    /// Replaces the snapshot with `state` and deletes log rows with `seq <= through_seq`, atomically.
+    /// Deletes log rows with `seq <= through_seq` and stores `state`, with those rows
+    /// folded in, as the snapshot, atomically. An unreadable `state` is `Corrupt`.
     async fn compact(&self, id: DocId, state: &[u8], through_seq: i64) -> StoreResult<()>;
 
     /// Stores the materialised JSON used for listing and search, and bumps `updated_at`.

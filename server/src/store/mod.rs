@@ -57,6 +57,17 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// The snapshot compaction stores: `state` with the log rows it deletes folded in,
+/// since with several nodes some rows may hold edits `state` has not seen.
+fn fold_log<'a>(state: &'a [u8], removed: &[Vec<u8>]) -> StoreResult<std::borrow::Cow<'a, [u8]>> {
+    if removed.is_empty() {
+        return Ok(std::borrow::Cow::Borrowed(state));
+    }
+    rocqet_crdt::fold_updates(state, removed.iter().map(Vec::as_slice))
+        .map(std::borrow::Cow::Owned)
+        .map_err(|e| StoreError::Corrupt(format!("compacting the log: {e}")))
+}
+
 /// Result alias for store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 

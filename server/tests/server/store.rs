@@ -309,6 +309,38 @@ async fn append_for_unknown_document_drops_only_its_rows(store: Db) {
     assert_eq!(store.load_state(a).await.expect("a").updates.len(), 1);
 }
 
+/// Real yrs edits of one client appending `parts` to the text, one update each.
+fn text_updates(parts: &[&str]) -> Vec<Vec<u8>> {
+    use yrs::{ReadTxn, Text, Transact};
+    let doc = yrs::Doc::with_client_id(7);
+    let text = doc.get_or_insert_text("content");
+    parts
+        .iter()
+        .map(|part| {
+            let before = doc.transact().state_vector();
+            let len = text.len(&doc.transact());
+            text.insert(&mut doc.transact_mut(), len, part);
+            doc.transact().encode_state_as_update_v1(&before)
+        })
+        .collect()
+}
+
+/// The text a stored snapshot holds.
+fn snapshot_text(snapshot: &[u8]) -> String {
+    use yrs::{GetString, Transact};
+    let doc = yrs::Doc::new();
+    rocqet_crdt::apply_update(&doc, snapshot).expect("snapshot decodes");
+    let text = doc.get_or_insert_text("content");
+    text.get_string(&doc.transact())
+}
+
+fn real_update(doc: DocId, data: &[u8]) -> PendingUpdate {
+    PendingUpdate {
+        doc_id: doc,
+        data: data.to_vec().into(),
+    }
+}
+
 async fn compact_keeps_later_updates(store: Db) {
     let ws = workspace(&store).await;
     let doc = store
@@ -321,24 +353,31 @@ async fn compact_keeps_later_updates(store: Db) {
         .await
         .expect("other")
         .id;
+    let edits = text_updates(&["1", "2", "3", "4"]);
 
     let first = store
-        .append_updates(&[update(doc, "1"), update(other, "o1"), update(doc, "2")])
+        .append_updates(&[
+            real_update(doc, &edits[0]),
+            update(other, "o1"),
+            real_update(doc, &edits[1]),
+        ])
         .await
         .expect("append");
     let through = first[0].1;
     store
-        .append_updates(&[update(doc, "3")])
+        .append_updates(&[real_update(doc, &edits[2])])
         .await
         .expect("append");
 
+    // The state handed in holds only "1": row "2" (another node's, say) is folded in
+    // as it is deleted, and row "3", after `through`, stays in the log.
     store
-        .compact(doc, b"compacted", through)
+        .compact(doc, &edits[0], through)
         .await
         .expect("compact");
     let state = store.load_state(doc).await.expect("load");
-    assert_eq!(state.snapshot, b"compacted");
-    assert_eq!(state.updates, vec![b"3".to_vec()]);
+    assert_eq!(snapshot_text(&state.snapshot), "12");
+    assert_eq!(state.updates, vec![edits[2].clone()]);
 
     // Other documents' logs are untouched.
     assert_eq!(
@@ -348,23 +387,24 @@ async fn compact_keeps_later_updates(store: Db) {
 
     // Compacting everything empties the log; seqs are never reused afterwards.
     store
-        .compact(doc, b"all", state.last_seq)
+        .compact(doc, &state.snapshot, state.last_seq)
         .await
         .expect("compact all");
     let empty = store.load_state(doc).await.expect("load");
-    assert_eq!(
-        (
-            empty.snapshot.as_slice(),
-            empty.updates.len(),
-            empty.last_seq
-        ),
-        (&b"all"[..], 0, 0)
-    );
+    assert_eq!(snapshot_text(&empty.snapshot), "123");
+    assert_eq!((empty.updates.len(), empty.last_seq), (0, 0));
     let next = store
-        .append_updates(&[update(doc, "4")])
+        .append_updates(&[real_update(doc, &edits[3])])
         .await
         .expect("append");
     assert!(next[0].1 > state.last_seq);
+
+    // An unreadable state is refused rather than stored over a readable log.
+    assert!(matches!(
+        store.compact(doc, b"garbage", next[0].1).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(store.load_state(doc).await.expect("load").updates.len(), 1);
 
     assert!(matches!(
         store.compact(DocId::new(), b"x", 1).await,

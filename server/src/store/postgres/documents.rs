@@ -276,16 +276,9 @@ impl DocumentStore for PostgresStore {
         .bind(through_seq)
         .fetch_all(&mut *tx)
         .await?;
-        let folded;
-        let state = if removed.is_empty() {
-            state
-        } else {
-            folded = rocqet_crdt::fold_updates(state, removed.iter().map(Vec::as_slice))
-                .map_err(|e| StoreError::Corrupt(format!("folding the log: {e}")))?;
-            &folded[..]
-        };
+        let state = super::super::fold_log(state, &removed)?;
         let done = sqlx::query("UPDATE documents SET state = $1 WHERE id = $2")
-            .bind(state)
+            .bind(&state[..])
             .bind(id.0)
             .execute(&mut *tx)
             .await?;

@@ -275,19 +275,23 @@ impl DocumentStore for SqliteStore {
 
     async fn compact(&self, id: DocId, state: &[u8], through_seq: i64) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        // Same contract as PostgreSQL: the rows deleted are folded into the snapshot.
+        let removed: Vec<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM doc_updates WHERE doc_id = ? AND seq <= ? RETURNING data",
+        )
+        .bind(id.0)
+        .bind(through_seq)
+        .fetch_all(&mut *tx)
+        .await?;
+        let state = super::super::fold_log(state, &removed)?;
         let done = sqlx::query("UPDATE documents SET state = ? WHERE id = ?")
-            .bind(state)
+            .bind(&state[..])
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM doc_updates WHERE doc_id = ? AND seq <= ?")
-            .bind(id.0)
-            .bind(through_seq)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(())
     }
