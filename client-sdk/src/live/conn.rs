@@ -214,18 +214,22 @@ impl Shared {
     /// Forgets every other client's awareness state: after losing the
     /// socket they are unknown, and the next connection's hello lists
     /// whoever is still there.
+    ///
+    /// yrs' `remove_state` would bump each forgotten client's clock, so the
+    /// same state arriving again in the hello would look old and be ignored;
+    /// a fresh instance holding only our own entry (clock kept) avoids that.
     pub fn forget_others(&self) {
         {
             let mut awareness = self.awareness();
             let me = awareness.client_id();
-            let others: Vec<_> = awareness
-                .iter()
-                .map(|(id, _)| id)
-                .filter(|id| *id != me)
-                .collect();
-            for id in others {
-                awareness.remove_state(id);
+            let mut fresh = Awareness::new(self.doc.clone());
+            // No own entry yet (never set) is fine: nothing to keep.
+            if let Ok(mine) = awareness.update_with_clients([me])
+                && let Err(e) = fresh.apply_update(mine)
+            {
+                tracing::warn!("cannot keep the local awareness state: {e}");
             }
+            *awareness = fresh;
         }
         self.bump();
     }
@@ -315,9 +319,24 @@ impl Shared {
 
     /// Re-encodes the local awareness state with a fresh clock, if set.
     pub fn renewed_awareness(&self) -> Option<Vec<u8>> {
+        self.renew_awareness(1)
+    }
+
+    /// The local awareness state for a new connection's hello, if set. When
+    /// the server dropped our previous socket it removed our state, which in
+    /// yrs bumps our clock on its side by one: skip past that, or the hello
+    /// would look old and be ignored until the next renewal.
+    pub fn announced_awareness(&self) -> Option<Vec<u8>> {
+        self.renew_awareness(2)
+    }
+
+    /// Bumps the local state's clock `times` and encodes it, if set.
+    fn renew_awareness(&self, times: usize) -> Option<Vec<u8>> {
         let mut awareness = self.awareness();
         let state = awareness.local_state_raw()?;
-        awareness.set_local_state_raw(state);
+        for _ in 0..times {
+            awareness.set_local_state_raw(state.clone());
+        }
         let me = awareness.client_id();
         let update = awareness.update_with_clients([me]).ok()?;
         Some(protocol::encode_awareness(&update))
@@ -576,5 +595,95 @@ mod tests {
             assert!(shared.handle_frame(frame).is_err(), "{frame:?} accepted");
         }
         assert!(!shared.state.borrow().synced);
+    }
+
+    #[test]
+    fn forgotten_peers_come_back_with_their_unchanged_state() {
+        let (shared, _rx) = shared(false);
+        shared
+            .awareness()
+            .set_local_state(serde_json::json!({"me": 1}))
+            .expect("set");
+        let mut peer = Awareness::new(rocqet_crdt::new_doc());
+        peer.set_local_state(serde_json::json!({"name": "Ada"}))
+            .expect("set");
+        let hello = protocol::encode_awareness(&peer.update().expect("update"));
+        shared.handle_frame(&hello).expect("awareness");
+        assert_eq!(shared.other_states().len(), 1);
+
+        shared.forget_others();
+        assert!(shared.other_states().is_empty());
+        // The next connection's hello carries the same, unchanged state.
+        shared.handle_frame(&hello).expect("awareness");
+        assert_eq!(
+            shared.other_states().len(),
+            1,
+            "not mistaken for an old state"
+        );
+        let mine = shared.awareness().local_state_raw();
+        assert_eq!(mine.as_deref(), Some(r#"{"me":1}"#), "own state kept");
+    }
+
+    #[test]
+    fn the_announced_state_outruns_the_servers_removal() {
+        let (shared, _rx) = shared(false);
+        shared
+            .awareness()
+            .set_local_state(serde_json::json!({"typing": true}))
+            .expect("set");
+        let me = shared.doc.client_id();
+        let server = Awareness::new(rocqet_crdt::new_doc());
+        let mut server = server;
+        let first = shared
+            .awareness()
+            .update_with_clients([me])
+            .expect("update");
+        server.apply_update(first).expect("apply");
+        // The old socket closed: the server removed our state (clock + 1).
+        server.remove_state(me);
+
+        let hello = shared.announced_awareness().expect("a state to announce");
+        let Ok(Frame::Awareness(update)) = protocol::decode_frame(&hello) else {
+            panic!("expected awareness");
+        };
+        server.apply_update(update).expect("apply");
+        assert!(server.iter().any(|(id, s)| id == me && s.data.is_some()));
+    }
+
+    #[test]
+    fn a_new_connection_counts_afresh_and_status_follows() {
+        let (shared, _rx) = shared(true);
+        let mut events = shared.status_events();
+        let server = doc_with("x");
+        shared
+            .handle_frame(&protocol::encode_sync_step1(&yrs::StateVector::default()))
+            .expect("step1");
+        shared
+            .handle_frame(&protocol::encode_sync_step2(&full_update(&server)))
+            .expect("step2");
+        assert_eq!(
+            shared.status(),
+            Status::Synced,
+            "our SyncStep2 awaits its ack"
+        );
+        shared.handle_frame(&protocol::ACK_FRAME).expect("ack");
+        assert_eq!(shared.status(), Status::Saved);
+
+        shared.modify(|s| s.phase = Phase::Offline);
+        assert_eq!(shared.status(), Status::Offline);
+        let _rx = shared.begin_connection();
+        let state = shared.state.borrow().clone();
+        assert_eq!((state.sent, state.acked, state.synced), (0, 0, false));
+        assert_eq!(state.connections, 2);
+        assert_eq!(shared.status(), Status::Connecting);
+
+        let seen: Vec<_> = std::iter::from_fn(|| events.try_recv().ok()).collect();
+        let expected = [
+            Status::Synced,
+            Status::Saved,
+            Status::Offline,
+            Status::Connecting,
+        ];
+        assert_eq!(seen, expected);
     }
 }

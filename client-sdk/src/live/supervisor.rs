@@ -45,7 +45,7 @@ impl Connection {
         // does not matter, both sides answer the other's.
         let sv = shared.doc.transact().state_vector();
         shared.send(protocol::encode_sync_step1(&sv), false);
-        if let Some(frame) = shared.renewed_awareness() {
+        if let Some(frame) = shared.announced_awareness() {
             shared.send(frame, false);
         }
         let writer = tokio::spawn(conn::run_writer(sink, rx, shared.clone()));
