@@ -5,7 +5,7 @@
 //! holds every update, judged by state vectors: each client's, built from the
 //! struct ranges it received, and the server's, from a fresh sync.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{Doc, GetString, ReadTxn, Text, Transact, Update};
 
 use crate::conn::{Client, Endpoint, Incoming, nanos_since};
-use crate::proto::{Range, read_update};
+use crate::proto::{Coverage, read_update};
 use crate::report::{Errors, Latencies, brief, emit};
 use crate::target::{Common, cpu_secs, self_cpu_secs};
 
@@ -42,52 +42,6 @@ pub struct BurstArgs {
 
 /// What every client must end up holding: each writer's yrs client id and final clock.
 type Expected = Arc<HashMap<u64, u32>>;
-
-/// Per yrs client, the clock up to which everything was received, plus ranges
-/// that arrived ahead of a gap: an exact state vector, unlike a running maximum.
-#[derive(Default)]
-struct Coverage {
-    upto: HashMap<u64, u32>,
-    ahead: HashMap<u64, BTreeMap<u32, u32>>,
-}
-
-impl Coverage {
-    /// Adds a received range; true if the state vector moved.
-    fn add(&mut self, r: Range) -> bool {
-        let upto = self.upto.entry(r.client).or_insert(0);
-        let end = r.clock + r.len;
-        if r.clock > *upto {
-            self.ahead
-                .entry(r.client)
-                .or_default()
-                .entry(r.clock)
-                .and_modify(|e| *e = (*e).max(end))
-                .or_insert(end);
-            return false;
-        }
-        if end <= *upto {
-            return false;
-        }
-        *upto = end;
-        if let Some(ahead) = self.ahead.get_mut(&r.client) {
-            while let Some(entry) = ahead.first_entry() {
-                if *entry.key() > *upto {
-                    break;
-                }
-                *upto = (*upto).max(*entry.get());
-                entry.remove();
-            }
-        }
-        true
-    }
-
-    /// Holds everything in `expected` except `own` (which the client made itself).
-    fn covers(&self, expected: &HashMap<u64, u32>, own: u64) -> bool {
-        expected
-            .iter()
-            .all(|(client, clock)| *client == own || self.upto.get(client) >= Some(clock))
-    }
-}
 
 /// What one client did and saw.
 #[derive(Default)]
@@ -482,36 +436,4 @@ async fn server_state(
         .filter(|e| !e.is_empty())
         .count() as u64;
     Ok((clocks_ok && entries == want_entries, entries))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(client: u64, clock: u32, len: u32) -> Range {
-        Range { client, clock, len }
-    }
-
-    #[test]
-    fn coverage_is_an_exact_state_vector_across_gaps() {
-        let mut c = Coverage::default();
-        assert!(c.add(r(1, 0, 5)));
-        assert!(
-            !c.add(r(1, 10, 5)),
-            "a range past a gap does not move the vector"
-        );
-        assert!(!c.add(r(1, 0, 5)), "a duplicate does not either");
-        let expected = HashMap::from([(1, 15), (2, 3)]);
-        assert!(!c.covers(&expected, 2));
-        assert!(
-            c.add(r(1, 5, 5)),
-            "filling the gap takes the range behind it too"
-        );
-        assert_eq!(c.upto[&1], 15);
-        assert!(
-            c.covers(&expected, 2),
-            "the client's own updates are not needed"
-        );
-        assert!(!c.covers(&expected, 9));
-    }
 }

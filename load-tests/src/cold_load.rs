@@ -87,6 +87,9 @@ pub async fn run(args: ColdLoadArgs) -> Result<(), String> {
     if args.samples == 0 || args.samples > 200 || args.edit_chars > 10_000 {
         return Err("need 1 <= samples <= 200 and edit-chars <= 10000".into());
     }
+    if args.max_seconds == 0 || args.max_seconds > 600 {
+        return Err("--max-seconds must be 1..=600".into());
+    }
     // Preparation pipelines thousands of updates on one socket (over the default
     // 500/s limit), and idle unload at the next sweep makes the compacted phase quick.
     let env = [

@@ -135,6 +135,9 @@ pub async fn run(args: DurabilityArgs) -> Result<(), String> {
     if args.min_ms > args.max_ms || args.max_ms > 30_000 || args.rate <= 0.0 {
         return Err("need min-ms <= max-ms <= 30000 and rate > 0".into());
     }
+    if args.max_seconds == 0 || args.max_seconds > 600 {
+        return Err("--max-seconds must be 1..=600".into());
+    }
     let seed = args.seed.unwrap_or_else(rand::random);
     eprintln!(
         "durability [{}]: {} kills, seed {seed}",

@@ -1,9 +1,10 @@
 //! Wire details the generator needs beyond `rocqet_crdt::protocol`: the
 //! Hocuspocus document-name prefix, and a reader for the text inserts inside
 //! v1 updates (yrs keeps an `Update`'s blocks private, so "decode and read the
-//! inserted string" needs its own walk of the v1 layout).
+//! inserted string" needs its own walk of the v1 layout), and the state
+//! vectors a receiver builds from the ranges it read.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use yrs::encoding::read::{Cursor, Read};
 use yrs::encoding::write::Write;
@@ -226,6 +227,52 @@ impl SeenClocks {
     }
 }
 
+/// Per yrs client, the clock up to which everything was received, plus ranges
+/// that arrived ahead of a gap: an exact state vector, unlike a running maximum.
+#[derive(Default)]
+pub struct Coverage {
+    pub upto: HashMap<u64, u32>,
+    ahead: HashMap<u64, BTreeMap<u32, u32>>,
+}
+
+impl Coverage {
+    /// Adds a received range; true if the state vector moved.
+    pub fn add(&mut self, r: Range) -> bool {
+        let upto = self.upto.entry(r.client).or_insert(0);
+        let end = r.clock + r.len;
+        if r.clock > *upto {
+            self.ahead
+                .entry(r.client)
+                .or_default()
+                .entry(r.clock)
+                .and_modify(|e| *e = (*e).max(end))
+                .or_insert(end);
+            return false;
+        }
+        if end <= *upto {
+            return false;
+        }
+        *upto = end;
+        if let Some(ahead) = self.ahead.get_mut(&r.client) {
+            while let Some(entry) = ahead.first_entry() {
+                if *entry.key() > *upto {
+                    break;
+                }
+                *upto = (*upto).max(*entry.get());
+                entry.remove();
+            }
+        }
+        true
+    }
+
+    /// Holds everything in `expected` except `own` (which the client made itself).
+    pub fn covers(&self, expected: &HashMap<u64, u32>, own: u64) -> bool {
+        expected
+            .iter()
+            .all(|(client, clock)| *client == own || self.upto.get(client) >= Some(clock))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +325,32 @@ mod tests {
         );
         let hello = Protocol::Hocuspocus.hello("d").unwrap();
         assert_eq!(hello, vec![1, b'd', 2, 0, 0]);
+    }
+
+    fn r(client: u64, clock: u32, len: u32) -> Range {
+        Range { client, clock, len }
+    }
+
+    #[test]
+    fn coverage_is_an_exact_state_vector_across_gaps() {
+        let mut c = Coverage::default();
+        assert!(c.add(r(1, 0, 5)));
+        assert!(
+            !c.add(r(1, 10, 5)),
+            "a range past a gap does not move the vector"
+        );
+        assert!(!c.add(r(1, 0, 5)), "a duplicate does not either");
+        let expected = HashMap::from([(1, 15), (2, 3)]);
+        assert!(!c.covers(&expected, 2));
+        assert!(
+            c.add(r(1, 5, 5)),
+            "filling the gap takes the range behind it too"
+        );
+        assert_eq!(c.upto[&1], 15);
+        assert!(
+            c.covers(&expected, 2),
+            "the client's own updates are not needed"
+        );
+        assert!(!c.covers(&expected, 9));
     }
 }

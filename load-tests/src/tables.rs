@@ -237,7 +237,17 @@ const BURST_NOTE: &str = "`rocqet` ran with its per-connection limits raised (`R
 pub fn write(runs: &[Run], out: &Path) -> Result<Vec<PathBuf>, String> {
     let mut all = String::new();
     let mut written = Vec::new();
-    for (scenario, by_server) in group(runs) {
+    let mut scenarios: Vec<_> = group(runs).into_iter().collect();
+    scenarios.sort_by_key(|(name, by_server)| {
+        let cmd = by_server
+            .values()
+            .flatten()
+            .next()
+            .and_then(|v| v["cmd"].as_str())
+            .unwrap_or("");
+        order(cmd, name)
+    });
+    for (scenario, by_server) in scenarios {
         let Some(first) = by_server.values().flatten().next() else {
             continue;
         };
@@ -328,6 +338,32 @@ pub fn write(runs: &[Run], out: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(written)
 }
 
+/// Tables in the order of the issue's goals (fan-out, burst, memory, durability,
+/// then the rest); within a command, the scenarios named after it first
+/// (`fanout1`, `fanout100`, then the `fanload` sweep), then by the number in
+/// the name (`fanload50` before `fanload100`).
+fn order(cmd: &str, scenario: &str) -> (usize, bool, String, u64) {
+    let rank = [
+        "fanout",
+        "burst",
+        "connect",
+        "durability",
+        "ack",
+        "cold-load",
+    ]
+    .iter()
+    .position(|c| *c == cmd)
+    .unwrap_or(usize::MAX);
+    let digits = scenario.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let stem = &scenario[..scenario.len() - digits.len()];
+    (
+        rank,
+        stem != cmd,
+        stem.to_string(),
+        digits.parse().unwrap_or(0),
+    )
+}
+
 fn direction(b: Better) -> &'static str {
     match b {
         Better::Lower => " ↓",
@@ -361,6 +397,31 @@ mod tests {
     use super::*;
     use crate::results::Run;
     use serde_json::json;
+
+    #[test]
+    fn orders_scenarios_by_goal_then_number() {
+        let mut names = [
+            ("connect", "connect"),
+            ("fanout", "fanload100"),
+            ("fanout", "fanload50"),
+            ("fanout", "fanout1"),
+            ("fanout", "fanout100"),
+            ("burst", "burst"),
+        ];
+        names.sort_by_key(|(cmd, name)| order(cmd, name));
+        let names: Vec<_> = names.iter().map(|(_, n)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "fanout1",
+                "fanout100",
+                "fanload50",
+                "fanload100",
+                "burst",
+                "connect"
+            ]
+        );
+    }
 
     #[test]
     fn formats_values() {
