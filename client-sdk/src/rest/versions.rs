@@ -82,7 +82,7 @@ pub struct Version {
 /// (`false`: nothing had changed, so this is the newest existing one).
 ///
 /// ```
-/// # use rocqet_client::rest::{Version, VersionOutcome};
+/// # use rocqet_client::rest::VersionOutcome;
 /// # fn demo(outcome: VersionOutcome) {
 /// if !outcome.created {
 ///     println!("nothing new since version {}", outcome.version.number);

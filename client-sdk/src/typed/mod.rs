@@ -7,16 +7,17 @@
 
 mod model;
 mod prompt;
+mod schema;
 
-pub use model::{
-    Field, FieldPatch, FieldType, Model, ModelContent, ModelPatch, Relation, RelationKind,
-    RelationPatch,
-};
+pub use model::Model;
 pub use prompt::{Prompt, PromptContent, PromptPatch};
 /// A rendered prompt: the filled text and the missing names (from `rocqet-crdt`).
 pub use rocqet_crdt::render::Rendered;
 /// A prompt variable: name, description, default, required (from `rocqet-crdt`).
 pub use rocqet_crdt::render::Variable;
+pub use schema::{
+    Field, FieldPatch, FieldType, ModelContent, ModelPatch, Relation, RelationKind, RelationPatch,
+};
 
 use rocqet_crdt::DocKind;
 use serde::de::DeserializeOwned;

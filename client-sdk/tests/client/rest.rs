@@ -431,3 +431,11 @@ async fn model_versions_diff_fields() {
     assert_eq!(changes.fields.added[0]["name"], "email");
     assert!(diff.prompt_changes().is_none());
 }
+
+#[tokio::test]
+async fn operations_health_and_readiness() {
+    let server = TestServer::start().await;
+    let anonymous = server.client();
+    anonymous.health().await.expect("alive");
+    anonymous.ready().await.expect("ready");
+}
