@@ -23,6 +23,11 @@ pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// The close the caller asked for while no socket was open.
 const CLOSED_BY_CLIENT: u16 = 1000;
 
+/// Longest a reconnect dial may take. A refused port fails at once, but a
+/// host that vanished leaves the TCP handshake waiting for the OS timeout
+/// (minutes); better to count it as a failed attempt and back off.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// Opens a socket to `request_url` (already carrying token and ack).
 pub(crate) async fn dial(request_url: &str) -> Result<Socket, ClientError> {
     let (socket, _response) = tokio_tungstenite::connect_async(request_url).await?;
@@ -178,13 +183,16 @@ impl Redial {
                 .map_err(|e| (CLOSE_ABNORMAL, e.to_string()))?;
             shared.modify(|s| s.phase = Phase::Connecting);
             let dialed = tokio::select! {
-                dialed = dial(&request) => dialed,
+                dialed = tokio::time::timeout(DIAL_TIMEOUT, dial(&request)) => {
+                    dialed.unwrap_or_else(|_| Err(ClientError::Protocol("dial timed out".into())))
+                }
                 () = closing_requested(shared) => return Err(closed_by_client()),
             };
             match dialed {
                 Ok(socket) => return Ok(Connection::start(shared, socket)),
                 Err(ClientError::Rejected { status }) => {
-                    let refused = (4000 + status, format!("upgrade refused with HTTP {status}"));
+                    let code = 4000u16.saturating_add(status);
+                    let refused = (code, format!("upgrade refused with HTTP {status}"));
                     match reconnect::after_rejection(status) {
                         Next::GiveUp => return Err(refused),
                         Next::RefreshToken if !self.may_refresh() => return Err(refused),
