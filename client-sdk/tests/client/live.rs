@@ -178,3 +178,23 @@ async fn a_missing_token_closes_with_4401() {
     let (code, _) = within(anonymous.wait_closed()).await;
     assert_eq!(code, 4401);
 }
+
+#[tokio::test]
+async fn wss_urls_are_dialed_with_tls() {
+    // A plain TCP peer: the TLS handshake fails, which shows TLS was attempted
+    // (without TLS support the URL itself would be refused as unusable).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            drop(tcp);
+        }
+    });
+    let result = LiveDoc::connect(&format!("wss://{addr}/ws/d"), ConnectOptions::new()).await;
+    assert!(
+        matches!(result, Err(ClientError::WebSocket(_))),
+        "{result:?}"
+    );
+}
