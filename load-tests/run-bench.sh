@@ -137,6 +137,11 @@ run_self() {
   timeout 420 "$LOAD" "$@" --server-bin "$ROCQET" --database-url "$url" \
     --data-dir "$SCRATCH/self-$PORT" --label "$scenario/rocqet-$backend/r$rep" --out "$file" >/dev/null \
     || log "  $scenario on rocqet-$backend failed (exit $?); server log: $SCRATCH/self-$PORT/rocqet.log"
+  # A generator stopped by `timeout` cannot stop the server it started.
+  if [[ -f $SCRATCH/self-$PORT/rocqet.pid ]]; then
+    SERVER_PID=$(cat "$SCRATCH/self-$PORT/rocqet.pid")
+    kill -0 "$SERVER_PID" 2>/dev/null || SERVER_PID=""
+  fi
   stop_server
 }
 

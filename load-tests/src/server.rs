@@ -144,6 +144,11 @@ impl Server {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", self.args.server_bin.display()))?;
+        // For whoever must clean up after a generator that was itself killed
+        // (kill_on_drop cannot run then): run-bench.sh reads it.
+        if let Some(pid) = child.id() {
+            let _ = std::fs::write(self.data_dir.join("rocqet.pid"), pid.to_string());
+        }
         self.child = Some(child);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))

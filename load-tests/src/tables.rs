@@ -173,8 +173,8 @@ fn percent(v: &Value, part: &str, whole: &str) -> Option<f64> {
     (w > 0.0).then(|| p / w * 100.0)
 }
 
-/// What was run, from the first result line of a scenario.
-fn shape(v: &Value) -> String {
+/// What was run, from the first result line of a scenario (and all of them where they differ).
+fn shape(v: &Value, all: &[&Value]) -> String {
     let n = |k: &str| v[k].to_string();
     match v["cmd"].as_str().unwrap_or("") {
         "connect" => format!(
@@ -201,20 +201,24 @@ fn shape(v: &Value) -> String {
             n("clients"),
             n("updates_per_client")
         ),
-        "durability" => format!(
-            "{} docs × {} writers × {}/s on `?ack=1` sockets, SIGKILL {}–{} ms after writing starts, restart on the same database",
-            n("docs"),
-            n("writers_per_doc"),
-            n("rate"),
-            v["kill_after_ms"]
-                .as_array()
-                .and_then(|a| a.iter().filter_map(Value::as_u64).min())
-                .unwrap_or(0),
-            v["kill_after_ms"]
-                .as_array()
-                .and_then(|a| a.iter().filter_map(Value::as_u64).max())
-                .unwrap_or(0),
-        ),
+        "durability" => {
+            let kills: Vec<u64> = all
+                .iter()
+                .filter_map(|r| r["kill_after_ms"].as_array())
+                .flatten()
+                .filter_map(Value::as_u64)
+                .collect();
+            let seeds: Vec<String> = all.iter().map(|r| r["seed"].to_string()).collect();
+            format!(
+                "{} docs × {} writers × {}/s on `?ack=1` sockets, SIGKILL {}–{} ms after writing starts (seeds {}), restart on the same database",
+                n("docs"),
+                n("writers_per_doc"),
+                n("rate"),
+                kills.iter().min().unwrap_or(&0),
+                kills.iter().max().unwrap_or(&0),
+                seeds.join(", "),
+            )
+        }
         "cold-load" => format!(
             "snapshot of {} updates + tail of {} un-compacted ones ({} KiB); {} versions; {} samples, each after a restart (compacted: after idle unload)",
             n("history"),
@@ -262,7 +266,12 @@ pub fn write(runs: &[Run], out: &Path) -> Result<Vec<PathBuf>, String> {
         let ours = servers.iter().copied().find(|s| is_ours(s));
         let peers: Vec<&str> = servers.iter().copied().filter(|s| !is_ours(s)).collect();
         let mut md = String::new();
-        let _ = writeln!(md, "### {scenario}\n\n`{cmd}`: {}\n", shape(first));
+        let results: Vec<&Value> = by_server.values().flatten().copied().collect();
+        let _ = writeln!(
+            md,
+            "### {scenario}\n\n`{cmd}`: {}\n",
+            shape(first, &results)
+        );
         let mut header = String::from("| |");
         let mut rule = String::from("|---|");
         for s in &servers {
