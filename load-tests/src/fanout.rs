@@ -47,12 +47,22 @@ pub struct FanoutArgs {
     /// Seconds of writing not recorded (warm-up).
     #[arg(long, default_value_t = 2)]
     pub warmup: u64,
+    /// More nodes of the same cluster (comma-separated base URLs): client k of each
+    /// document connects to node k mod N, where node 0 is `--url`; latency is also
+    /// reported split into same-node and cross-node deliveries.
+    #[arg(long, value_delimiter = ',')]
+    pub nodes: Vec<String>,
 }
 
 /// What one client saw.
 #[derive(Default)]
 struct ClientReport {
     doc: usize,
+    /// Which node this client is on, and how writers map to nodes.
+    placement: Placement,
+    /// Deliveries from a writer on the same node / on another node (multi-node runs).
+    same_node: Vec<u64>,
+    cross_node: Vec<u64>,
     /// Writer index (global) if this client writes.
     writer: Option<usize>,
     /// Writer's own yrs client id and final clock.
@@ -66,6 +76,21 @@ struct ClientReport {
     seen: SeenClocks,
     parse_errors: u64,
     error: Option<String>,
+}
+
+/// Where clients sit when the documents are spread over several nodes.
+#[derive(Default, Clone, Copy)]
+struct Placement {
+    node: usize,
+    nodes: usize,
+    writers_per_doc: usize,
+}
+
+impl Placement {
+    /// Writer `w` (global index) is client `w % writers` of its document.
+    fn node_of_writer(&self, w: usize) -> usize {
+        (w % self.writers_per_doc.max(1)) % self.nodes.max(1)
+    }
 }
 
 /// Parses `"{writer}:{seq}:{nanos};"` entries.
@@ -98,6 +123,9 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
     }
     let c = &args.common;
     let docs = c.make_docs(args.docs).await?;
+    let node_urls: Vec<String> = std::iter::once(c.url.clone())
+        .chain(args.nodes.iter().cloned())
+        .collect();
     let base = Instant::now();
     let (start_tx, start_rx) = watch::channel::<Option<Arc<Plan>>>(None);
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
@@ -106,10 +134,19 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
     for (d, doc) in docs.iter().enumerate() {
         for k in 0..args.clients {
             let writer = (k < args.writers).then_some(d * args.writers + k);
-            let ep = c.endpoint(doc, false);
+            let placement = Placement {
+                node: k % node_urls.len(),
+                nodes: node_urls.len(),
+                writers_per_doc: args.writers,
+            };
+            let ep = c.endpoint_on(&node_urls[placement.node], doc, false);
             let (sem, ready_tx, start_rx) = (sem.clone(), ready_tx.clone(), start_rx.clone());
             tasks.push(tokio::spawn(client_task(
-                d, writer, ep, sem, ready_tx, start_rx,
+                (d, writer, placement),
+                ep,
+                sem,
+                ready_tx,
+                start_rx,
             )));
         }
     }
@@ -166,6 +203,7 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
 
     // Tally.
     let mut lat = Latencies::new();
+    let (mut same_lat, mut cross_lat) = (Latencies::new(), Latencies::new());
     let mut errors = connect_errors;
     let (mut sent, mut sent_rec, mut recv, mut recv_rec, mut echoes, mut parse_errors, mut gaps) =
         (0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
@@ -180,6 +218,12 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
         sent_rec_per_doc[r.doc] += r.sent_recorded;
         for &ns in &r.latencies {
             lat.record_nanos(ns);
+        }
+        for &ns in &r.same_node {
+            same_lat.record_nanos(ns);
+        }
+        for &ns in &r.cross_node {
+            cross_lat.record_nanos(ns);
         }
         sent += r.sent;
         sent_rec += r.sent_recorded;
@@ -237,6 +281,9 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
     }
 
     let summary = lat.summary();
+    let split = (node_urls.len() > 1).then(|| {
+        json!({"nodes": node_urls.len(), "same_node": same_lat.summary(), "cross_node": cross_lat.summary()})
+    });
     let cpu = |a: Option<f64>, b: Option<f64>| {
         a.zip(b)
             .map(|(a, b)| ((b - a) / args.seconds as f64 * 1000.0).round() / 10.0)
@@ -259,6 +306,7 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
         "clock_gaps": gaps,
         "converged_clients": converged_clients,
         "total_clients": total,
+        "latency_by_node": split,
         "server_docs_complete": docs_ok,
         "server_cpu_pct": cpu(cpu0, cpu1),
         "generator_cpu_pct": cpu(self0, self1),
@@ -275,6 +323,14 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
         args.seconds,
         brief(&summary)
     );
+    if node_urls.len() > 1 {
+        eprintln!(
+            "  {} nodes: same-node {}; cross-node {}",
+            node_urls.len(),
+            brief(&same_lat.summary()),
+            brief(&cross_lat.summary())
+        );
+    }
     eprintln!(
         "  deliveries {recv}/{expected} (recorded {recv_rec}/{expected_rec}); converged {converged_clients}/{total} clients, server docs complete {docs_ok}/{}; server CPU {}%, generator CPU {}%; errors {}",
         docs.len(),
@@ -286,8 +342,7 @@ pub async fn run(args: FanoutArgs) -> Result<(), String> {
 }
 
 async fn client_task(
-    doc: usize,
-    writer: Option<usize>,
+    (doc, writer, placement): (usize, Option<usize>, Placement),
     ep: Endpoint,
     sem: Arc<Semaphore>,
     ready_tx: mpsc::UnboundedSender<Result<(), String>>,
@@ -296,6 +351,7 @@ async fn client_task(
     let mut rep = ClientReport {
         doc,
         writer,
+        placement,
         ..ClientReport::default()
     };
     let permit = sem.acquire_owned().await;
@@ -404,7 +460,15 @@ fn observe(rep: &mut ClientReport, update: &[u8], now: Option<u64>, record_from:
             rep.received += 1;
             if sent_at >= record_from {
                 rep.received_recorded += 1;
-                rep.latencies.push(now.saturating_sub(sent_at));
+                let latency = now.saturating_sub(sent_at);
+                rep.latencies.push(latency);
+                if rep.placement.nodes > 1 {
+                    if rep.placement.node_of_writer(w) == rep.placement.node {
+                        rep.same_node.push(latency);
+                    } else {
+                        rep.cross_node.push(latency);
+                    }
+                }
             }
         }
     }

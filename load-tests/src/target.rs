@@ -123,17 +123,23 @@ impl Common {
 
     /// The socket endpoint for one document.
     pub fn endpoint(&self, doc: &str, ack: bool) -> Endpoint {
+        self.endpoint_on(self.base(), doc, ack)
+    }
+
+    /// [`Common::endpoint`] on another node of the same cluster (base URL `node`).
+    pub fn endpoint_on(&self, node: &str, doc: &str, ack: bool) -> Endpoint {
+        let node = node.trim_end_matches('/');
         let url = match self.target {
             Target::Rocqet => format!(
                 "{}/ws/{doc}?token={}{}",
-                self.base(),
+                node,
                 self.account
                     .get()
                     .map(|a| a.token.as_str())
                     .unwrap_or_default(),
                 if ack { "&ack=1" } else { "" }
             ),
-            Target::Yws | Target::Hocuspocus => format!("{}/{doc}", self.base()),
+            Target::Yws | Target::Hocuspocus => format!("{node}/{doc}"),
         };
         Endpoint {
             url,

@@ -158,6 +158,10 @@ pub struct Room {
     rows_since_compact: usize,
     empty_since: Option<Millis>,
     json_dirty: bool,
+    /// Only other nodes changed the content since the last JSON save: their nodes keep
+    /// the stored JSON fresh, so this one saves it only when it flushes (one save per
+    /// edit cluster-wide, not one per node).
+    remote_json_dirty: bool,
     /// Serialises background JSON saves so an older one never lands after a newer one.
     save_lock: Arc<tokio::sync::Mutex<()>>,
     /// Set when yrs panicked mid-apply: the room reloads from the store (which never
@@ -213,6 +217,7 @@ impl Room {
             rows_since_compact: loaded.tail_len,
             empty_since: Some(ctx.clock.now_ms()),
             json_dirty: false,
+            remote_json_dirty: false,
             save_lock: Arc::default(),
             poisoned: false,
             bases: bases::RecentBases::default(),

@@ -99,7 +99,7 @@ impl Room {
             }
         }
         self.doc_bytes += update.len();
-        self.json_dirty = true;
+        self.remote_json_dirty = true;
         self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
     }
 

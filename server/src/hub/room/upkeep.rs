@@ -38,6 +38,7 @@ impl Room {
 
     fn save_json_in_background(&mut self) {
         self.json_dirty = false;
+        self.remote_json_dirty = false;
         let json = rocqet_crdt::materialise(self.awareness.doc(), self.kind);
         let (store, id, lock) = (self.ctx.store.clone(), self.id, self.save_lock.clone());
         tokio::spawn(async move {
@@ -77,8 +78,9 @@ impl Room {
         self.progress.wait_idle().await;
         let _guard = self.save_lock.clone().lock_owned().await;
         let doc = self.awareness.doc();
-        if self.json_dirty {
+        if self.json_dirty || self.remote_json_dirty {
             self.json_dirty = false;
+            self.remote_json_dirty = false;
             let json = rocqet_crdt::materialise(doc, self.kind);
             if let Err(error) = self.ctx.store.save_materialised(self.id, &json).await {
                 tracing::warn!(doc = %self.id, %error, "saving materialised JSON failed");
