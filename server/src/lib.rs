@@ -157,8 +157,6 @@ pub async fn start(
     } else {
         4
     };
-    let (persister, persist_tasks) =
-        Persister::start(store.clone(), shards, config.limits.persist_batch());
     let (cluster, inbound) = match &config.redis_url {
         Some(url) => {
             let (cluster, inbound) = Cluster::start(url, &config.redis_prefix)
@@ -167,6 +165,12 @@ pub async fn start(
         }
         None => (None, None),
     };
+    let (persister, persist_tasks) = Persister::start(
+        store.clone(),
+        shards,
+        config.limits.persist_batch(),
+        cluster.clone(),
+    );
     let hub = Hub::new(
         store.clone(),
         persister,

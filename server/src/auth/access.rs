@@ -40,6 +40,9 @@ pub struct Access {
     /// only caches its answer if no forget happened meanwhile, so a read racing a
     /// change can never put the old answer back; sockets compare it across their join.
     generation: AtomicU64,
+    /// Bumped when every open socket must re-check its access (after a cluster
+    /// outage, when notices from other nodes may have been missed).
+    rechecks: tokio::sync::watch::Sender<u64>,
 }
 
 impl Access {
@@ -51,7 +54,23 @@ impl Access {
             places: DashMap::new(),
             sessions: DashMap::new(),
             generation: AtomicU64::new(0),
+            rechecks: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Forgets everything cached and asks every open socket to re-check its access:
+    /// changes made on other nodes may have gone unannounced.
+    pub fn forget_all(&self) {
+        self.bump();
+        self.roles.clear();
+        self.places.clear();
+        self.sessions.clear();
+        self.rechecks.send_modify(|epoch| *epoch += 1);
+    }
+
+    /// Wakes when [`Access::forget_all`] asks sockets to re-check.
+    pub fn rechecks(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.rechecks.subscribe()
     }
 
     /// The current forget generation (see the field).

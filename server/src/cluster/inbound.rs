@@ -13,9 +13,18 @@ use crate::hub::Hub;
 pub async fn serve(mut inbound: mpsc::UnboundedReceiver<Inbound>, hub: Hub, auth: Arc<Auth>) {
     while let Some(next) = inbound.recv().await {
         match next {
-            Inbound::Doc { from, doc, message } => hub.remote(from, doc, message).await,
-            Inbound::Notice(notice) => notice.apply(&hub, &auth.access).await,
-            Inbound::Reconnected => hub.resync_all().await,
+            Inbound::Doc { from, doc, message } => hub.remote(from, doc, message),
+            // A notice waits on every room: off this loop, so one slow room cannot
+            // hold up other documents' traffic.
+            Inbound::Notice(notice) => {
+                let (hub, auth) = (hub.clone(), auth.clone());
+                tokio::spawn(async move { notice.apply(&hub, &auth.access).await });
+            }
+            Inbound::Reconnected => {
+                // Notices sent while the link was down are gone: every socket re-checks.
+                auth.access.forget_all();
+                hub.resync_all().await;
+            }
         }
     }
 }

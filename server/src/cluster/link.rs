@@ -23,11 +23,16 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most messages in one publishing pipeline.
 const MAX_BATCH: usize = 512;
+/// Bound on one request to Redis: a Redis that stops answering counts as gone.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often the subscriber connection is pinged, so a silent Redis is noticed.
+const PING_EVERY: Duration = Duration::from_secs(2);
 
 /// What the rest of the node asks of the link.
 #[derive(Debug)]
 pub(super) enum Command {
-    Subscribe(DocId, oneshot::Sender<()>),
+    /// Answered true once Redis confirmed, false when the link is down.
+    Subscribe(DocId, oneshot::Sender<bool>),
     Unsubscribe(DocId),
     /// The publisher lost Redis: drop the link and re-sync once it is back.
     Reconnect,
@@ -132,7 +137,12 @@ async fn connect(
         let mut names = vec![channels.node(cluster.node()), channels.notices()];
         names.extend(subscribed.keys().map(|doc| channels.doc(*doc)));
         sink.subscribe(names).await?;
-        let publisher = client.get_multiplexed_async_connection().await?;
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT);
+        let publisher = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
         Ok((sink, stream, publisher))
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, opened).await {
@@ -153,8 +163,17 @@ async fn serve(
     subscribed: &mut HashMap<DocId, usize>,
     inbound: &mpsc::UnboundedSender<Inbound>,
 ) -> Ended {
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.reset();
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                let pong = tokio::time::timeout(RESPONSE_TIMEOUT, sink.ping::<String>()).await;
+                if !matches!(pong, Ok(Ok(_))) {
+                    return Ended::Lost;
+                }
+            }
             message = stream.next() => {
                 let Some(message) = message else { return Ended::Lost };
                 route(cluster, Bytes::copy_from_slice(message.get_payload_bytes()), inbound);
@@ -164,10 +183,14 @@ async fn serve(
                 Some(Command::Subscribe(doc, done)) => {
                     let count = subscribed.entry(doc).or_insert(0);
                     *count += 1;
-                    if *count == 1 && sink.subscribe(cluster.inner.channels.doc(doc)).await.is_err() {
-                        return Ended::Lost;
+                    if *count == 1 {
+                        let subscribed = sink.subscribe(cluster.inner.channels.doc(doc));
+                        if !matches!(tokio::time::timeout(RESPONSE_TIMEOUT, subscribed).await, Ok(Ok(()))) {
+                            let _ = done.send(false);
+                            return Ended::Lost;
+                        }
                     }
-                    let _ = done.send(());
+                    let _ = done.send(true);
                 }
                 Some(Command::Unsubscribe(doc)) => {
                     if release(subscribed, doc)
@@ -187,7 +210,7 @@ fn offline(command: Command, subscribed: &mut HashMap<DocId, usize>) {
     match command {
         Command::Subscribe(doc, done) => {
             *subscribed.entry(doc).or_insert(0) += 1;
-            let _ = done.send(());
+            let _ = done.send(false);
         }
         Command::Unsubscribe(doc) => {
             release(subscribed, doc);
@@ -229,14 +252,26 @@ fn route(cluster: &Cluster, payload: Bytes, inbound: &mpsc::UnboundedSender<Inbo
     let lag_ms = unix_ms().saturating_sub(envelope.sent_at_ms);
     metrics::histogram!("rocqet_cluster_delivery_seconds").record(lag_ms as f64 / 1000.0);
     let next = match envelope.body {
-        Body::Doc(doc, DocMessage::Step2(update)) => match cluster.deliver_step2(doc, update) {
-            Some(update) => Inbound::Doc {
-                from: envelope.from,
+        // A loading node holds nothing unstored: answer at once rather than after
+        // its load, so two nodes loading the same document do not wait on each other.
+        Body::Doc(doc, DocMessage::Hello(_)) if cluster.is_catching_up(doc) => {
+            cluster.send_to(
+                envelope.from,
                 doc,
-                message: DocMessage::Step2(update),
-            },
-            None => return,
-        },
+                DocMessage::Step2(Bytes::from_static(&[0, 0])),
+            );
+            return;
+        }
+        Body::Doc(doc, DocMessage::Step2(update)) => {
+            match cluster.deliver_step2(envelope.from, doc, update) {
+                Some(update) => Inbound::Doc {
+                    from: envelope.from,
+                    doc,
+                    message: DocMessage::Step2(update),
+                },
+                None => return,
+            }
+        }
         Body::Doc(doc, message) => Inbound::Doc {
             from: envelope.from,
             doc,
@@ -281,9 +316,16 @@ pub(super) async fn publish(cluster: Cluster, mut queue: mpsc::UnboundedReceiver
                             .increment(sent);
                     }
                     Err(error) => {
-                        tracing::warn!(%error, "publishing to Redis failed; re-syncing after reconnect");
+                        tracing::warn!(%error, "publishing to Redis failed");
                         metrics::counter!("rocqet_cluster_messages_total", "direction" => "dropped").increment(sent);
-                        let _ = cluster.inner.link.send(Command::Reconnect);
+                        // A lost connection means peers missed messages: reconnect and
+                        // re-sync. Other errors (a refused command) would only repeat.
+                        if error.is_io_error()
+                            || error.is_connection_dropped()
+                            || error.is_timeout()
+                        {
+                            let _ = cluster.inner.link.send(Command::Reconnect);
+                        }
                     }
                 }
             }

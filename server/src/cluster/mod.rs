@@ -32,6 +32,8 @@ pub use wire::{Body, DocMessage, NodeId};
 const CATCH_UP_WAIT: Duration = Duration::from_secs(2);
 /// How long a room waits for its subscription before loading anyway (Redis down).
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
+/// Bound on any one request to Redis, so a Redis that stops answering counts as down.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What can go wrong setting up the cluster link.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +67,7 @@ struct Inner {
     link: mpsc::UnboundedSender<link::Command>,
     outgoing: mpsc::UnboundedSender<(String, Bytes)>,
     /// Documents loading right now, collecting their peers' `Step2` answers.
-    catching_up: Mutex<HashMap<DocId, mpsc::UnboundedSender<Bytes>>>,
+    catching_up: Mutex<HashMap<DocId, mpsc::UnboundedSender<(NodeId, Bytes)>>>,
 }
 
 /// Channel names, all under one prefix so clusters (and tests) can share a Redis.
@@ -133,23 +135,32 @@ impl Cluster {
         let Some(mut conn) = self.inner.publisher.lock().clone() else {
             return false;
         };
-        let pong: Result<String, _> = redis::cmd("PING").query_async(&mut conn).await;
-        pong.is_ok()
+        let pong = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            redis::cmd("PING").query_async::<String>(&mut conn),
+        )
+        .await;
+        matches!(pong, Ok(Ok(_)))
     }
 
     /// Subscribes to a document's channel, waiting (bounded) until Redis confirms,
-    /// so nothing published after this returns is missed. Counted: every call is
-    /// matched by one [`Cluster::unsubscribe`].
-    pub async fn subscribe(&self, doc: DocId) {
+    /// so nothing published after this returns is missed; false when unconfirmed
+    /// (Redis down or slow: the re-sync after reconnecting covers it). Counted:
+    /// every call is matched by one [`Cluster::unsubscribe`].
+    pub async fn subscribe(&self, doc: DocId) -> bool {
         let (done, confirmed) = oneshot::channel();
         if self
             .inner
             .link
             .send(link::Command::Subscribe(doc, done))
-            .is_ok()
+            .is_err()
         {
-            let _ = tokio::time::timeout(SUBSCRIBE_WAIT, confirmed).await;
+            return false;
         }
+        matches!(
+            tokio::time::timeout(SUBSCRIBE_WAIT, confirmed).await,
+            Ok(Ok(true))
+        )
     }
 
     /// Drops one subscription to a document's channel.
@@ -191,35 +202,52 @@ impl Cluster {
             unix_ms(),
             &Body::Doc(doc, DocMessage::Hello(Bytes::from(sv))),
         );
-        let heard: Result<usize, _> = redis::cmd("PUBLISH")
+        let mut publish = redis::cmd("PUBLISH");
+        publish
             .arg(self.inner.channels.doc(doc))
-            .arg(hello.as_ref())
-            .query_async(&mut conn)
-            .await;
+            .arg(hello.as_ref());
+        let heard =
+            tokio::time::timeout(REQUEST_TIMEOUT, publish.query_async::<usize>(&mut conn)).await;
         // We are subscribed ourselves, so one listener is this node.
-        let peers = heard.map_or(0, |n| n.saturating_sub(1));
+        let peers = match heard {
+            Ok(Ok(n)) => n.saturating_sub(1),
+            _ => 0,
+        };
+        let mut answered = std::collections::HashSet::new();
         let mut answers = Vec::with_capacity(peers);
         let deadline = tokio::time::Instant::now() + CATCH_UP_WAIT;
-        while answers.len() < peers {
+        while answered.len() < peers {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some(update)) => answers.push(update),
+                Ok(Some((node, update))) => {
+                    answered.insert(node);
+                    answers.push(update);
+                }
                 Ok(None) | Err(_) => break,
             }
         }
         self.inner.catching_up.lock().remove(&doc);
-        if answers.len() < peers {
-            tracing::warn!(doc = %doc, peers, answered = answers.len(), "not every peer answered the catch-up");
+        // Answers that slipped in after the wait ended are still ours to apply.
+        while let Ok((_, update)) = rx.try_recv() {
+            answers.push(update);
+        }
+        if answered.len() < peers {
+            tracing::warn!(doc = %doc, peers, answered = answered.len(), "not every peer answered the catch-up");
         }
         answers
     }
 
     /// Hands a `Step2` to a catch-up waiting for it; gives it back when none is.
-    fn deliver_step2(&self, doc: DocId, update: Bytes) -> Option<Bytes> {
+    fn deliver_step2(&self, from: NodeId, doc: DocId, update: Bytes) -> Option<Bytes> {
         let waiting = self.inner.catching_up.lock();
         match waiting.get(&doc) {
-            Some(tx) => tx.send(update).err().map(|e| e.0),
+            Some(tx) => tx.send((from, update)).err().map(|e| e.0.1),
             None => Some(update),
         }
+    }
+
+    /// Is this node loading `doc` right now (and so holding nothing unstored of it)?
+    fn is_catching_up(&self, doc: DocId) -> bool {
+        self.inner.catching_up.lock().contains_key(&doc)
     }
 }
 

@@ -333,11 +333,20 @@ impl Hub {
 
     /// Hands another node's message to the document's room; never loads one for it
     /// (a node that does not serve the document has nothing to update).
-    pub async fn remote(&self, from: NodeId, doc: DocId, message: DocMessage) {
+    pub fn remote(&self, from: NodeId, doc: DocId, message: DocMessage) {
         let Some(handle) = self.ctx.rooms.get(&doc).map(|h| h.clone()) else {
             return;
         };
-        let _ = handle.tx.send(RoomCommand::Remote { from, message }).await;
+        // Never wait on one room's full mailbox: the caller serves every document.
+        // Updates commute and awareness carries clocks, so arriving late is fine.
+        match handle.tx.try_send(RoomCommand::Remote { from, message }) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(command)) => {
+                tokio::spawn(async move {
+                    let _ = handle.tx.send(command).await;
+                });
+            }
+        }
     }
 
     /// After the cluster link came back: every loaded room asks its peers for what it missed.

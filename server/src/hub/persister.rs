@@ -16,6 +16,7 @@ use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
+use crate::cluster::{Cluster, DocMessage};
 use crate::hub::outbox::Outbox;
 use crate::ids::DocId;
 use crate::store::{PendingUpdate, Store};
@@ -94,6 +95,7 @@ impl Persister {
         store: Arc<dyn Store>,
         shards: usize,
         window: Duration,
+        cluster: Option<Cluster>,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let depth = Arc::new(AtomicU64::new(0));
         let relieved = Arc::new(Notify::new());
@@ -104,6 +106,7 @@ impl Persister {
             senders.push(tx);
             tasks.push(tokio::spawn(run_shard(
                 store.clone(),
+                cluster.clone(),
                 rx,
                 window,
                 depth.clone(),
@@ -167,6 +170,7 @@ fn finish(progress: &PersistProgress, seq: Option<i64>) {
 
 async fn run_shard(
     store: Arc<dyn Store>,
+    cluster: Option<Cluster>,
     mut rx: mpsc::UnboundedReceiver<PersistItem>,
     window: Duration,
     depth: Arc<AtomicU64>,
@@ -176,7 +180,7 @@ async fn run_shard(
     while let Some(first) = rx.recv().await {
         batch.push(first);
         gather(&mut rx, &mut batch, window).await;
-        commit(&*store, &batch).await;
+        commit(&*store, cluster.as_ref(), &batch).await;
         if depth.fetch_sub(batch.len() as u64, Ordering::Relaxed) - batch.len() as u64 <= LOW_WATER
         {
             relieved.notify_waiters();
@@ -204,8 +208,10 @@ async fn gather(
     }
 }
 
-/// Writes one batch, retrying until it is stored, then releases its acks in order.
-async fn commit(store: &dyn Store, batch: &[PersistItem]) {
+/// Writes one batch, retrying until it is stored, then tells the other nodes (only
+/// stored updates leave this node, so no peer ever holds an edit the database could
+/// still lose) and releases its acks in order.
+async fn commit(store: &dyn Store, cluster: Option<&Cluster>, batch: &[PersistItem]) {
     let rows: Vec<PendingUpdate> = batch
         .iter()
         .filter_map(|item| {
@@ -237,6 +243,13 @@ async fn commit(store: &dyn Store, batch: &[PersistItem]) {
         }
     }
     metrics::counter!("rocqet_updates_persisted_total").increment(rows.len() as u64);
+    if let Some(cluster) = cluster {
+        for row in &rows {
+            if seqs.contains_key(&row.doc_id) {
+                cluster.publish(row.doc_id, DocMessage::Update(row.data.clone()));
+            }
+        }
+    }
     for item in batch {
         let seq = seqs.get(&item.doc_id).copied();
         if let Some(outbox) = &item.ack {

@@ -183,9 +183,10 @@ impl Room {
         mut rx: mpsc::Receiver<RoomCommand>,
     ) {
         // Subscribe before reading the store, so nothing published in between is missed.
-        if let Some(cluster) = &ctx.cluster {
-            cluster.subscribe(id).await;
-        }
+        let subscribed = match &ctx.cluster {
+            Some(cluster) => cluster.subscribe(id).await,
+            None => false,
+        };
         let loaded = match load::load(&*ctx.store, id).await {
             Ok(loaded) => loaded,
             Err(error) => {
@@ -201,7 +202,9 @@ impl Room {
                 return;
             }
         };
-        if let Some(cluster) = &ctx.cluster {
+        // Unsubscribed (Redis down or slow), peers' answers could not be trusted to be
+        // complete; the re-sync once the link is back brings what they hold.
+        if let Some(cluster) = ctx.cluster.as_ref().filter(|_| subscribed) {
             load::catch_up(cluster, id, &loaded.doc).await;
         }
         let awareness = Awareness::with_clock(loaded.doc, AwarenessClock(ctx.clock.clone()));
@@ -482,10 +485,13 @@ impl Room {
                     return;
                 }
                 let stamped = Bytes::from(protocol::encode_awareness(&update));
-                self.publish_awareness(&update);
+                let for_peers = self.ctx.cluster.is_some().then(|| update.clone());
                 if self.awareness.apply_update(update).is_err() {
                     self.reject(conn, close::BAD_MESSAGE, "bad awareness update");
                     return;
+                }
+                if let Some(update) = for_peers {
+                    self.publish_awareness(&update);
                 }
                 self.broadcast(stamped, Some(conn));
             }
@@ -549,7 +555,6 @@ impl Room {
         self.versions.changed(self.ctx.clock.now_ms(), Some(author));
         let frame = as_update.unwrap_or_else(|| Bytes::from(protocol::encode_update(&update)));
         self.broadcast(frame, Some(conn));
-        self.publish_update(&update);
         metrics::histogram!("rocqet_fanout_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("rocqet_updates_total").increment(1);
         self.persist(Some(update), ack);
@@ -612,7 +617,6 @@ impl Room {
         self.versions.changed(self.ctx.clock.now_ms(), author);
         let update = Bytes::from(update);
         self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
-        self.publish_update(&update);
         self.persist(Some(update), None);
     }
 

@@ -68,6 +68,8 @@ where
     let max_frame = hub.limits().max_frame_bytes;
     let mut pending = Vec::new();
     let mut last_heard = tokio::time::Instant::now();
+    let mut rechecks = auth.access.rechecks();
+    rechecks.mark_unchanged();
 
     let ending: Option<CloseRequest> = loop {
         tokio::select! {
@@ -90,6 +92,13 @@ where
                 Some(Ok(Message::Text(_))) => break Some(request(close::BAD_MESSAGE, "text frames are not supported")),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = tokio::time::Instant::now(),
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
+            },
+            Ok(()) = rechecks.changed() => match admission::recheck(&auth, &session).await {
+                Recheck::Unchanged => {}
+                Recheck::Close(code, reason) => break Some(request(code, reason)),
+                Recheck::Role(role) => {
+                    hub.revoke(session.user, Some(session.workspace), Some(role)).await
+                }
             },
             () = outbox.changed() => {
                 match flush_outbox(&mut sink, &outbox, &mut pending, last_heard).await {

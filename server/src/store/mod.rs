@@ -57,13 +57,19 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// The snapshot compaction stores: `state` with the log rows it deletes folded in,
-/// since with several nodes some rows may hold edits `state` has not seen.
-fn fold_log<'a>(state: &'a [u8], removed: &[Vec<u8>]) -> StoreResult<std::borrow::Cow<'a, [u8]>> {
-    if removed.is_empty() {
+/// The snapshot compaction stores: `state` with the stored snapshot and the log rows
+/// it deletes folded in, since with several nodes either may hold edits `state` has
+/// not seen (another node's compaction, another node's rows).
+fn fold_log<'a>(
+    state: &'a [u8],
+    stored: &[u8],
+    removed: &[Vec<u8>],
+) -> StoreResult<std::borrow::Cow<'a, [u8]>> {
+    if removed.is_empty() && (stored.is_empty() || stored == state) {
         return Ok(std::borrow::Cow::Borrowed(state));
     }
-    rocqet_crdt::fold_updates(state, removed.iter().map(Vec::as_slice))
+    let others = std::iter::once(stored).chain(removed.iter().map(Vec::as_slice));
+    rocqet_crdt::fold_updates(state, others)
         .map(std::borrow::Cow::Owned)
         .map_err(|e| StoreError::Corrupt(format!("compacting the log: {e}")))
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::Method;
 use rocqet_client::{ConnectOptions, LiveDoc};
 use serde_json::json;
@@ -197,8 +198,11 @@ async fn three_nodes_converge_on_text_fields_and_presence() {
     );
 }
 
+/// An edit in flight (applied on node 0, its write to the log not committed yet)
+/// when a late node reads the database reaches that node's first sync: the late
+/// node asks its peers, which answer once the edit is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_late_node_serves_unstored_content_on_its_first_sync() {
+async fn a_late_node_serves_in_flight_edits_on_its_first_sync() {
     let mut nodes = Nodes::start(1, &shared_redis_url()).await;
     let token = nodes.owner.token.clone();
     let prompt = nodes
@@ -206,25 +210,46 @@ async fn a_late_node_serves_unstored_content_on_its_first_sync() {
         .await;
     let writer = open(&nodes.ws_url(0, &prompt, &token), None).await;
 
-    // Hold every write to the log: what the writer types now exists only in node 0's memory.
+    // Hold every write to the log: the edit is applied on node 0 but not stored.
     let mut blocker = PgConnection::connect(nodes.db.url()).await.unwrap();
     blocker.execute("BEGIN").await.unwrap();
     blocker
         .execute("LOCK TABLE doc_updates IN EXCLUSIVE MODE")
         .await
         .unwrap();
-    append(&writer, "only-in-memory");
+    append(&writer, "in-flight");
     assert_eq!(writer.unacked(), 1, "the edit cannot be stored yet");
 
+    // Watch the document's channel for the late node's question, which it asks
+    // after reading the database (so that read cannot have seen the edit).
+    let redis = redis::Client::open(nodes.redis_url.as_str()).unwrap();
+    let mut watch = redis.get_async_pubsub().await.unwrap();
+    watch
+        .subscribe(format!("{}:doc:{prompt}", nodes.prefix))
+        .await
+        .unwrap();
     let late = nodes.add().await;
-    let reader = open(&nodes.ws_url(late, &prompt, &token), None).await;
+    let url = nodes.ws_url(late, &prompt, &token);
+    let reader = tokio::spawn(async move { open(&url, None).await });
+    within("the late node asks its peers", async {
+        let mut messages = watch.on_message();
+        // Byte 1 of a cluster message is its kind; 3 is Hello.
+        while let Some(message) = messages.next().await {
+            if message.get_payload_bytes().get(1) == Some(&3) {
+                return;
+            }
+        }
+        panic!("channel closed");
+    })
+    .await;
+    blocker.execute("COMMIT").await.unwrap();
+
+    let reader = within("first sync", reader).await.unwrap();
     assert_eq!(
         reader.text("content"),
-        "stored only-in-memory",
-        "the first sync already holds what only a peer had"
+        "stored in-flight",
+        "the first sync already holds the edit the database did not have at load"
     );
-
-    blocker.execute("COMMIT").await.unwrap();
     within("stored after the lock", writer.wait_saved())
         .await
         .unwrap();
@@ -258,16 +283,7 @@ async fn nodes_resync_within_five_seconds_after_redis_returns() {
 
     redis.stop().await;
     for node in 0..2 {
-        within("node notices Redis is gone", async {
-            loop {
-                let (status, _) = nodes.call(node, None, Method::GET, "/readyz", None).await;
-                if status == 503 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        })
-        .await;
+        nodes.wait_for_redis(node, "down").await;
     }
     // Each node keeps serving (and storing) its own clients.
     append(&a, "a2;");
@@ -393,11 +409,15 @@ async fn clients_of_a_killed_node_move_and_keep_every_acked_edit() {
     for w in &writers {
         w.close().await;
     }
-    // A node that never saw any of it reads every acked edit from the store.
+    // Every node goes; a fresh one reads every acked edit from the store alone.
+    for server in &mut servers[1..] {
+        server.sigkill().await;
+    }
+    let fresh = ServerProcess::start_with(db.url(), &args).await;
     let (_, body) = crate::support::accounts::request(
         &http,
         Method::GET,
-        &format!("{}/api/prompts/{prompt}", base(&servers[2])),
+        &format!("{}/api/prompts/{prompt}", base(&fresh)),
         Some(&owner.token),
         None,
     )
@@ -532,4 +552,36 @@ async fn a_version_is_cut_once_when_editors_leave_two_nodes() {
         versions_before + 1,
         "one version for one change, not one per node: {after}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_made_while_redis_is_down_reaches_sockets_once_it_returns() {
+    let mut redis = PrivateRedis::start().await;
+    let nodes = Nodes::start(2, &redis.url()).await;
+    let prompt = nodes
+        .create("prompts", json!({"title": "t", "content": "x"}))
+        .await;
+    let eve = nodes.member("eve", "editor").await;
+    let eve_live = open(&nodes.ws_url(1, &prompt, &eve.token), None).await;
+
+    redis.stop().await;
+    for node in 0..2 {
+        nodes.wait_for_redis(node, "down").await;
+    }
+    // Removed on node 0 while its notice cannot travel.
+    let (status, _) = nodes
+        .call(
+            0,
+            None,
+            Method::DELETE,
+            &format!("/api/workspaces/default/members/{}", eve.user_id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(eve_live.closed().is_none(), "node 1 has not heard yet");
+
+    redis.restart().await;
+    let (code, _) = within("closed once Redis is back", eve_live.wait_closed()).await;
+    assert_eq!(code, 4403);
 }

@@ -18,6 +18,7 @@ both_dbs!(
     append_batch_across_documents,
     append_for_unknown_document_drops_only_its_rows,
     compact_keeps_later_updates,
+    compactions_by_two_nodes_keep_both,
     save_materialised_updates_search,
     search_treats_syntax_as_text,
     search_finds_description_and_content_words,
@@ -311,8 +312,13 @@ async fn append_for_unknown_document_drops_only_its_rows(store: Db) {
 
 /// Real yrs edits of one client appending `parts` to the text, one update each.
 fn text_updates(parts: &[&str]) -> Vec<Vec<u8>> {
+    text_updates_by(7, parts)
+}
+
+/// [`text_updates`] by the yrs client `client`.
+fn text_updates_by(client: u64, parts: &[&str]) -> Vec<Vec<u8>> {
     use yrs::{ReadTxn, Text, Transact};
-    let doc = yrs::Doc::with_client_id(7);
+    let doc = yrs::Doc::with_client_id(client);
     let text = doc.get_or_insert_text("content");
     parts
         .iter()
@@ -410,6 +416,38 @@ async fn compact_keeps_later_updates(store: Db) {
         store.compact(DocId::new(), b"x", 1).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// Two nodes that never saw each other's edit (Redis down) compact one after the
+/// other: the second keeps what the first folded into the snapshot.
+async fn compactions_by_two_nodes_keep_both(store: Db) {
+    let ws = workspace(&store).await;
+    let doc = store
+        .create_document(prompt(ws, "Two nodes", &[], ""))
+        .await
+        .expect("create")
+        .id;
+    let on_a = text_updates_by(1, &["A"]);
+    let on_b = text_updates_by(2, &["B"]);
+    let a = store
+        .append_updates(&[real_update(doc, &on_a[0])])
+        .await
+        .expect("append a")[0]
+        .1;
+    store.compact(doc, &on_a[0], a).await.expect("a compacts");
+    let b = store
+        .append_updates(&[real_update(doc, &on_b[0])])
+        .await
+        .expect("append b")[0]
+        .1;
+    store.compact(doc, &on_b[0], b).await.expect("b compacts");
+    let state = store.load_state(doc).await.expect("load");
+    let text = snapshot_text(&state.snapshot);
+    assert!(state.updates.is_empty());
+    assert!(
+        text.contains('A') && text.contains('B'),
+        "both edits kept: {text:?}"
+    );
 }
 
 async fn save_materialised_updates_search(store: Db) {

@@ -45,13 +45,6 @@ impl Room {
         }
     }
 
-    /// Tells the other nodes about an update this node's client (or REST) made.
-    pub(super) fn publish_update(&self, update: &Bytes) {
-        if let Some(cluster) = &self.ctx.cluster {
-            cluster.publish(self.id, DocMessage::Update(update.clone()));
-        }
-    }
-
     /// Tells the other nodes about an awareness change of this node's clients.
     pub(super) fn publish_awareness(&self, update: &AwarenessUpdate) {
         if let Some(cluster) = &self.ctx.cluster {
@@ -62,11 +55,14 @@ impl Room {
         }
     }
 
+    /// Sends a peer what its state vector lacks, once everything this node has
+    /// queued for storage is stored: peers only ever hold stored edits, so no
+    /// client can be told "saved" by a node holding an edit the database lacks.
     fn answer_step1(&self, to: NodeId, sv: &[u8]) {
-        let Some(cluster) = &self.ctx.cluster else {
+        let Some(cluster) = self.ctx.cluster.clone() else {
             return;
         };
-        let Ok(sv) = StateVector::decode_v1(sv) else {
+        let Some(sv) = decode_quietly(|| StateVector::decode_v1(sv).ok()) else {
             tracing::warn!(doc = %self.id, node = %to, "peer sent a malformed state vector");
             return;
         };
@@ -75,11 +71,14 @@ impl Room {
             .doc()
             .transact()
             .encode_state_as_update_v1(&sv);
-        cluster.send_to(to, self.id, DocMessage::Step2(Bytes::from(update)));
+        let (progress, doc) = (self.progress.clone(), self.id);
+        tokio::spawn(async move {
+            progress.wait_idle().await;
+            cluster.send_to(to, doc, DocMessage::Step2(Bytes::from(update)));
+        });
     }
 
-    /// Applies another node's update and fans it out to our clients. Not stored:
-    /// the node whose client sent it stores it.
+    /// Applies another node's (stored) update and fans it out to our clients.
     fn remote_update(&mut self, update: Bytes) {
         if update.is_empty() || &update[..] == EMPTY_UPDATE {
             return;
@@ -104,13 +103,30 @@ impl Room {
     }
 
     fn remote_awareness(&mut self, bytes: &[u8]) {
-        let Ok(update) = AwarenessUpdate::decode_v1(bytes) else {
+        let Some(mut update) = decode_quietly(|| AwarenessUpdate::decode_v1(bytes).ok()) else {
             tracing::warn!(doc = %self.id, "dropping a peer's malformed awareness update");
             return;
         };
+        // A peer's client may not speak for awareness ids our own connections hold.
+        update.clients.retain(|client, _| {
+            !self
+                .members
+                .values()
+                .any(|joined| joined.awareness_clients.contains(client))
+        });
+        if update.clients.is_empty() {
+            return;
+        }
         let frame = Bytes::from(protocol::encode_awareness(&update));
         if self.awareness.apply_update(update).is_ok() {
             self.broadcast(frame, None);
         }
     }
+}
+
+/// yrs' decoders assert on some hostile input; a panic is just a refusal here.
+fn decode_quietly<T>(decode: impl FnOnce() -> Option<T>) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode))
+        .ok()
+        .flatten()
 }

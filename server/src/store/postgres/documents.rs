@@ -266,9 +266,18 @@ impl DocumentStore for PostgresStore {
 
     async fn compact(&self, id: DocId, state: &[u8], through_seq: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
-        // With several nodes, rows at or below `through_seq` may come from another
-        // node whose updates the caller's state has not seen yet: fold exactly the
-        // rows deleted (RETURNING, so none slips in between) into the snapshot.
+        // With several nodes, the stored snapshot (another node's compaction) and rows
+        // at or below `through_seq` may hold edits the caller's state has not seen:
+        // fold them in, under the document row's lock so compactions (and version
+        // inserts) take turns, and fold exactly the rows deleted (RETURNING).
+        let stored: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT state FROM documents WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(stored) = stored else {
+            return Err(StoreError::NotFound);
+        };
         let removed: Vec<Vec<u8>> = sqlx::query_scalar(
             "DELETE FROM doc_updates WHERE doc_id = $1 AND seq <= $2 RETURNING data",
         )
@@ -276,7 +285,7 @@ impl DocumentStore for PostgresStore {
         .bind(through_seq)
         .fetch_all(&mut *tx)
         .await?;
-        let state = super::super::fold_log(state, &removed)?;
+        let state = super::super::fold_log(state, &stored, &removed)?;
         let done = sqlx::query("UPDATE documents SET state = $1 WHERE id = $2")
             .bind(&state[..])
             .bind(id.0)

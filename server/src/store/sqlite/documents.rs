@@ -275,7 +275,16 @@ impl DocumentStore for SqliteStore {
 
     async fn compact(&self, id: DocId, state: &[u8], through_seq: i64) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        // Same contract as PostgreSQL: the rows deleted are folded into the snapshot.
+        // Same contract as PostgreSQL: the stored snapshot and the rows deleted are
+        // folded in (BEGIN IMMEDIATE already makes compactions take turns).
+        let stored: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT state FROM documents WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(stored) = stored else {
+            return Err(StoreError::NotFound);
+        };
         let removed: Vec<Vec<u8>> = sqlx::query_scalar(
             "DELETE FROM doc_updates WHERE doc_id = ? AND seq <= ? RETURNING data",
         )
@@ -283,7 +292,7 @@ impl DocumentStore for SqliteStore {
         .bind(through_seq)
         .fetch_all(&mut *tx)
         .await?;
-        let state = super::super::fold_log(state, &removed)?;
+        let state = super::super::fold_log(state, &stored, &removed)?;
         let done = sqlx::query("UPDATE documents SET state = ? WHERE id = ?")
             .bind(&state[..])
             .bind(id.0)

@@ -73,7 +73,29 @@ impl Nodes {
             .await
             .expect("node starts");
         self.nodes.push(Some(running));
-        self.nodes.len() - 1
+        let node = self.nodes.len() - 1;
+        self.wait_for_redis(node, "ok").await;
+        node
+    }
+
+    /// Waits (bounded) until the node's `/readyz` reports Redis as `state`.
+    pub async fn wait_for_redis(&self, node: usize, state: &str) {
+        let url = format!("{}/readyz", self.base(node));
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let body: Option<Value> = match self.http.get(&url).send().await {
+                Ok(response) => response.json().await.ok(),
+                Err(_) => None,
+            };
+            if body.as_ref().is_some_and(|b| b["redis"] == state) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "node {node}: Redis never {state}: {body:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
     }
 
     fn running(&self, node: usize) -> &Running {
