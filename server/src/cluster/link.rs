@@ -23,8 +23,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most messages in one publishing pipeline.
 const MAX_BATCH: usize = 512;
-/// Bound on one request to Redis: a Redis that stops answering counts as gone.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Bound on one request to Redis: a Redis that stops answering counts as gone. Generous,
+/// since a Redis starved of CPU is slow, not gone, and every reconnect re-syncs every room.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the subscriber connection is pinged, so a silent Redis is noticed.
 const PING_EVERY: Duration = Duration::from_secs(2);
 

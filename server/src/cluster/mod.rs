@@ -33,7 +33,7 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(2);
 /// How long a room waits for its subscription before loading anyway (Redis down).
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
 /// Bound on any one request to Redis, so a Redis that stops answering counts as down.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What can go wrong setting up the cluster link.
 #[derive(Debug, thiserror::Error)]
