@@ -209,6 +209,10 @@ async fn a_late_node_serves_in_flight_edits_on_its_first_sync() {
         .create("prompts", json!({"title": "t", "content": "stored "}))
         .await;
     let writer = open(&nodes.ws_url(0, &prompt, &token), None).await;
+    // The sync handshake's own SyncStep2 is acked too; let that settle first.
+    within("handshake stored", writer.wait_saved())
+        .await
+        .unwrap();
 
     // Hold every write to the log: the edit is applied on node 0 but not stored.
     let mut blocker = PgConnection::connect(nodes.db.url()).await.unwrap();
