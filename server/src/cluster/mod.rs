@@ -1,12 +1,14 @@
 //! Scale-out over Redis: several nodes serve the same documents.
 //!
-//! Each node subscribes to one channel per loaded document, publishes what its own
-//! clients send there (tagged with its node id, so it skips its own), and applies
-//! what the others publish. A node loading a document others already serve asks
-//! them for what the database does not have yet (`Hello` → `Step2`), so a late
-//! node never serves stale content. Access changes travel on a notices channel.
-//! Redis is never the source of truth: every update is stored by the node its
-//! client sent it to, and after an outage nodes re-sync every loaded document.
+//! Each node subscribes to one channel per loaded document, publishes there what
+//! its own clients send (updates once they are stored, awareness at once; tagged
+//! with its node id, so it skips its own), and applies what the others publish.
+//! A node loading a document others already serve asks them for what it lacks
+//! (`Hello` → `Step2`, answered once the answering node's queued writes are
+//! stored), so a late node never serves stale content. Access changes travel on
+//! a notices channel. Redis is never the source of truth: every update is stored
+//! by the node its client sent it to, no node holds an edit the database could
+//! still lose, and after an outage nodes re-sync every loaded document.
 
 pub mod inbound;
 mod link;
