@@ -37,6 +37,8 @@ const EMPTY_UPDATE: &[u8] = &[0, 0];
 /// How often each connection is pinged. The room's tick drives it (an empty frame in
 /// every outbox is the marker), so there is no timer per connection.
 pub const PING_EVERY_MS: Millis = 30_000;
+/// Least time between two saves of a busy document's materialised JSON (flushes save at once).
+const JSON_SAVE_EVERY_MS: Millis = 5_000;
 /// Compact the stored log once this many rows sit on top of the snapshot.
 const COMPACT_AFTER_ROWS: usize = 2_000;
 
@@ -158,6 +160,8 @@ pub struct Room {
     rows_since_compact: usize,
     empty_since: Option<Millis>,
     json_dirty: bool,
+    /// When the materialised JSON was last saved in the background.
+    json_saved_at: Millis,
     /// Only other nodes changed the content since the last JSON save: their nodes keep
     /// the stored JSON fresh, so this one saves it only when it flushes (one save per
     /// edit cluster-wide, not one per node).
@@ -220,6 +224,7 @@ impl Room {
             rows_since_compact: loaded.tail_len,
             empty_since: Some(ctx.clock.now_ms()),
             json_dirty: false,
+            json_saved_at: 0,
             remote_json_dirty: false,
             save_lock: Arc::default(),
             poisoned: false,

@@ -112,6 +112,7 @@ pub trait DocumentStore: Send + Sync + 'static {
 
     /// Appends a batch of updates (possibly for many documents) in ONE transaction,
     /// preserving order per document. Returns, per distinct document, the highest seq written.
+    /// Leaves the document row alone (`updated_at` moves with the materialised JSON).
     async fn append_updates(&self, batch: &[PendingUpdate]) -> StoreResult<Vec<(DocId, i64)>>;
 
     /// Deletes log rows with `seq <= through_seq` and stores `state`, with those rows

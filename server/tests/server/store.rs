@@ -287,8 +287,10 @@ async fn append_batch_across_documents(store: Db) {
     let b_state = store.load_state(b).await.expect("b");
     assert_eq!(b_state.updates, vec![b"b1".to_vec(), b"b2".to_vec()]);
 
+    // `updated_at` moves with the materialised JSON, not with each log row: bumping
+    // the document row on every commit re-indexed it (GIN included) and stalled acks.
     let after = store.document(a).await.expect("a").updated_at;
-    assert!(after > before, "append bumps updated_at");
+    assert_eq!(after, before, "append leaves the document row alone");
 }
 
 async fn append_for_unknown_document_drops_only_its_rows(store: Db) {

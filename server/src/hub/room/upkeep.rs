@@ -6,7 +6,7 @@ use rocqet_crdt::protocol;
 use tokio::sync::mpsc;
 use yrs::{ReadTxn, StateVector, Transact};
 
-use super::{COMPACT_AFTER_ROWS, PING_EVERY_MS, Room, RoomCommand};
+use super::{COMPACT_AFTER_ROWS, JSON_SAVE_EVERY_MS, PING_EVERY_MS, Room, RoomCommand};
 use crate::hub::{close, presence};
 use crate::versions::CutRequest;
 
@@ -24,7 +24,11 @@ impl Room {
         if self.versions.due(now) {
             self.cut_version(CutRequest::auto(), None);
         }
-        if self.json_dirty {
+        // The stored JSON only feeds listing and search; rewriting it (and its search
+        // index) every second per busy document stalled the log's commits, and every
+        // ack with them, so a busy document refreshes it at most every few seconds.
+        if self.json_dirty && now.saturating_sub(self.json_saved_at) >= JSON_SAVE_EVERY_MS {
+            self.json_saved_at = now;
             self.save_json_in_background();
         }
         if self.rows_since_compact >= COMPACT_AFTER_ROWS {

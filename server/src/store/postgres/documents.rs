@@ -251,17 +251,6 @@ impl DocumentStore for PostgresStore {
             }
         }
 
-        // Never wait for a document row another transaction holds (a JSON save, which
-        // sets `updated_at` itself, a version insert or a compaction): the log's commit,
-        // and with it every ack in the batch, would wait behind it.
-        sqlx::query(
-            "UPDATE documents SET updated_at = $1 WHERE id IN \
-             (SELECT id FROM documents WHERE id = ANY($2) FOR NO KEY UPDATE SKIP LOCKED)",
-        )
-        .bind(now)
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
 
         Ok(ids

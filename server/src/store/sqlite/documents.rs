@@ -259,12 +259,6 @@ impl DocumentStore for SqliteStore {
             }
         }
 
-        for chunk in ids.chunks(CHUNK) {
-            let mut qb = QueryBuilder::<Sqlite>::new("UPDATE documents SET updated_at = ");
-            qb.push_bind(&now).push(" WHERE id IN ");
-            push_id_list(&mut qb, chunk);
-            qb.build().execute(&mut *tx).await?;
-        }
         tx.commit().await?;
 
         Ok(ids
