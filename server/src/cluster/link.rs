@@ -3,7 +3,6 @@
 //! this node sends into one pipeline per round trip).
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -77,7 +76,6 @@ pub(super) async fn run(
             Ok((sink, stream, publisher)) => {
                 backoff = MIN_BACKOFF;
                 *cluster.inner.publisher.lock() = Some(publisher);
-                cluster.inner.up.store(true, Ordering::Release);
                 metrics::gauge!("rocqet_cluster_up").set(1.0);
                 tracing::info!(node = %cluster.node(), "cluster link up");
                 was_up = true;
@@ -93,7 +91,6 @@ pub(super) async fn run(
                     &inbound,
                 )
                 .await;
-                cluster.inner.up.store(false, Ordering::Release);
                 *cluster.inner.publisher.lock() = None;
                 metrics::gauge!("rocqet_cluster_up").set(0.0);
                 match ended {

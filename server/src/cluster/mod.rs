@@ -17,7 +17,6 @@ pub mod wire;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -63,9 +62,8 @@ struct Inner {
     node: NodeId,
     channels: Channels,
     client: redis::Client,
-    /// The publishing connection while Redis is reachable.
+    /// The publishing connection while Redis is reachable (so also: is the link up?).
     publisher: Mutex<Option<MultiplexedConnection>>,
-    up: AtomicBool,
     link: mpsc::UnboundedSender<link::Command>,
     outgoing: mpsc::UnboundedSender<(String, Bytes)>,
     /// Documents loading right now, collecting their peers' `Step2` answers.
@@ -111,7 +109,6 @@ impl Cluster {
                 },
                 client,
                 publisher: Mutex::new(None),
-                up: AtomicBool::new(false),
                 link: link_tx,
                 outgoing: out_tx,
                 catching_up: Mutex::new(HashMap::new()),
@@ -129,7 +126,7 @@ impl Cluster {
 
     /// Is the link to Redis up right now?
     pub fn is_up(&self) -> bool {
-        self.inner.up.load(Ordering::Acquire)
+        self.inner.publisher.lock().is_some()
     }
 
     /// Answers Redis' PING (for `/readyz`).

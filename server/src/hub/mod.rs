@@ -316,9 +316,14 @@ impl Hub {
         .await;
     }
 
+    /// Handles of every loaded room right now (copied out, so no map lock is held across an await).
+    fn loaded_rooms(&self) -> Vec<RoomHandle> {
+        self.ctx.rooms.iter().map(|e| e.value().clone()).collect()
+    }
+
     /// Sends every loaded room a command and waits until all have answered.
     async fn tell_every_room(&self, make: impl Fn(oneshot::Sender<()>) -> RoomCommand) {
-        let handles: Vec<RoomHandle> = self.ctx.rooms.iter().map(|e| e.value().clone()).collect();
+        let handles = self.loaded_rooms();
         let mut answers = Vec::with_capacity(handles.len());
         for handle in handles {
             let (reply, answer) = oneshot::channel();
@@ -351,7 +356,7 @@ impl Hub {
 
     /// After the cluster link came back: every loaded room asks its peers for what it missed.
     pub async fn resync_all(&self) {
-        let handles: Vec<RoomHandle> = self.ctx.rooms.iter().map(|e| e.value().clone()).collect();
+        let handles = self.loaded_rooms();
         for handle in handles {
             let _ = handle.tx.send(RoomCommand::Resync).await;
         }

@@ -650,10 +650,14 @@ fn read_only_notice() -> Bytes {
 /// Decodes a frame. yrs' decoders assert on some hostile input (53-bit client ids,
 /// clock overflow); decoding has no side effects, so a panic is just a refusal.
 fn decode(frame: &[u8]) -> Result<Frame<'_>, ()> {
-    match std::panic::catch_unwind(|| protocol::decode_frame(frame)) {
-        Ok(Ok(decoded)) => Ok(decoded),
-        Ok(Err(_)) | Err(_) => Err(()),
-    }
+    decode_quietly(|| protocol::decode_frame(frame).ok()).ok_or(())
+}
+
+/// Runs a yrs decoder, whose asserts on hostile input are just a refusal here.
+fn decode_quietly<T>(decode: impl FnOnce() -> Option<T>) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode))
+        .ok()
+        .flatten()
 }
 
 /// Why an update was not applied.

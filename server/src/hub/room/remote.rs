@@ -9,7 +9,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{ReadTxn, StateVector, Transact};
 
-use super::{EMPTY_UPDATE, Room};
+use super::{EMPTY_UPDATE, Room, decode_quietly};
 use crate::cluster::{DocMessage, NodeId};
 use crate::hub::presence;
 
@@ -122,11 +122,4 @@ impl Room {
             self.broadcast(frame, None);
         }
     }
-}
-
-/// yrs' decoders assert on some hostile input; a panic is just a refusal here.
-fn decode_quietly<T>(decode: impl FnOnce() -> Option<T>) -> Option<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode))
-        .ok()
-        .flatten()
 }

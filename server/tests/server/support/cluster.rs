@@ -1,14 +1,11 @@
 //! Several hub nodes in this process, on loopback ports, sharing one PostgreSQL
 //! database and one Redis (under a channel prefix of their own).
 
-use std::sync::Arc;
-
-use rocqet_server::clock::ManualClock;
+use rocqet_server::Running;
 use rocqet_server::config::Config;
-use rocqet_server::{Options, Running};
 use serde_json::Value;
 
-use super::accounts::{self, Account, TEST_JWT_SECRET};
+use super::accounts::{self, Account};
 use super::db::TestDb;
 
 /// The machine's Redis; override with `ROCQET_TEST_REDIS_URL`.
@@ -55,23 +52,14 @@ impl Nodes {
         nodes
     }
 
-    /// Starts one more node; returns its index.
+    /// Starts one more node; returns its index once its Redis link is up.
     pub async fn add(&mut self) -> usize {
-        let mut config = Config::for_database(self.db.url());
-        config.web_dir = std::env::temp_dir().join("rocqet-no-web");
-        config.jwt_secret = Some(TEST_JWT_SECRET.to_owned());
-        config.redis_url = Some(self.redis_url.clone());
-        config.redis_prefix = self.prefix.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let options = Options {
-            clock: Arc::new(ManualClock::new(1_700_000_000_000)),
-            background_sweep: false,
-        };
-        let running = rocqet_server::start(config, listener, options)
-            .await
-            .expect("node starts");
+        let (redis_url, prefix) = (self.redis_url.clone(), self.prefix.clone());
+        let (running, _clock) = super::server::boot(&self.db, &move |config: &mut Config| {
+            config.redis_url = Some(redis_url.clone());
+            config.redis_prefix = prefix.clone();
+        })
+        .await;
         self.nodes.push(Some(running));
         let node = self.nodes.len() - 1;
         self.wait_for_redis(node, "ok").await;

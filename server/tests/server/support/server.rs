@@ -115,7 +115,10 @@ impl TestServer {
 }
 
 /// Starts a server over `db` with the test clock and secret.
-async fn boot(db: &TestDb, tweak: &(dyn Fn(&mut Config) + Send + Sync)) -> (Running, ManualClock) {
+pub async fn boot(
+    db: &TestDb,
+    tweak: &(dyn Fn(&mut Config) + Send + Sync),
+) -> (Running, ManualClock) {
     {
         let mut config = Config::for_database(db.url());
         config.web_dir = std::env::temp_dir().join("rocqet-no-web");
