@@ -167,8 +167,7 @@ async fn serve(
     loop {
         tokio::select! {
             _ = ping.tick() => {
-                let pong = tokio::time::timeout(RESPONSE_TIMEOUT, sink.ping::<String>()).await;
-                if !matches!(pong, Ok(Ok(_))) {
+                if !answers_ping(&mut sink).await {
                     return Ended::Lost;
                 }
             }
@@ -201,6 +200,13 @@ async fn serve(
             },
         }
     }
+}
+
+/// Whether Redis answers a ping on the subscriber connection in time. A subscribed
+/// RESP2 connection answers `["pong", ""]`, not `PONG`, so any reply counts.
+async fn answers_ping(sink: &mut PubSubSink) -> bool {
+    let pong = tokio::time::timeout(RESPONSE_TIMEOUT, sink.ping::<redis::Value>()).await;
+    matches!(pong, Ok(Ok(_)))
 }
 
 /// Keeps the subscription count while Redis is down; subscribing waits for nobody.
@@ -349,5 +355,24 @@ mod tests {
         assert!(release(&mut subscribed, doc), "the last holder lets go");
         assert!(!release(&mut subscribed, doc), "nothing left to release");
         assert!(subscribed.is_empty());
+    }
+
+    /// The link pings its subscribed connection every few seconds; a reply it cannot
+    /// read would drop and re-sync the whole link each time (it did: every 2 s).
+    #[tokio::test]
+    async fn a_subscribed_connection_answers_the_ping() {
+        let url = std::env::var("ROCQET_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
+        let client = redis::Client::open(url).expect("redis url");
+        let (mut sink, _stream) = client
+            .get_async_pubsub()
+            .await
+            .expect("Redis runs for the tests (.ci/services starts it)")
+            .split();
+        sink.subscribe(format!("rocqet-ping-test:{}", Uuid::new_v4()))
+            .await
+            .expect("subscribe");
+        assert!(answers_ping(&mut sink).await);
+        assert!(answers_ping(&mut sink).await, "and keeps answering");
     }
 }
