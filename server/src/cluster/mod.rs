@@ -1,14 +1,17 @@
 //! Scale-out over Redis: several nodes serve the same documents.
 //!
 //! Each node subscribes to one channel per loaded document, publishes there what
-//! its own clients send (updates once they are stored, awareness at once; tagged
-//! with its node id, so it skips its own), and applies what the others publish.
-//! A node loading a document others already serve asks them for what it lacks
-//! (`Hello` → `Step2`, answered once the answering node's queued writes are
-//! stored), so a late node never serves stale content. Access changes travel on
-//! a notices channel. Redis is never the source of truth: every update is stored
-//! by the node its client sent it to, no node holds an edit the database could
-//! still lose, and after an outage nodes re-sync every loaded document.
+//! its own clients send (updates and awareness at once, tagged with its node id,
+//! so it skips its own), and applies what the others publish. Every update is
+//! stored by the node its client sent it to, which then says `Stored`; until
+//! then the other nodes hold it as unconfirmed (`hub::peer_edits`) and hold back
+//! acks for edits that may build on it, so an ack still means "stored" on every
+//! node. A node loading a document others already serve asks them for what it
+//! lacks (`Hello` → `Step2`, answered once everything in the answer is stored),
+//! so a late node never serves stale content. Access changes travel on a notices
+//! channel. Redis is never the source of truth: after an outage nodes re-sync
+//! every loaded document, and a peer's update never confirmed is stored by the
+//! nodes that hold it.
 
 pub mod inbound;
 mod link;
@@ -17,6 +20,7 @@ pub mod wire;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -66,6 +70,8 @@ struct Inner {
     publisher: Mutex<Option<MultiplexedConnection>>,
     link: mpsc::UnboundedSender<link::Command>,
     outgoing: mpsc::UnboundedSender<(String, Bytes)>,
+    /// The last sequence number given to an update this node published.
+    last_seq: AtomicU64,
     /// Documents loading right now, collecting their peers' `Step2` answers.
     catching_up: Mutex<HashMap<DocId, mpsc::UnboundedSender<(NodeId, Bytes)>>>,
 }
@@ -111,6 +117,7 @@ impl Cluster {
                 publisher: Mutex::new(None),
                 link: link_tx,
                 outgoing: out_tx,
+                last_seq: AtomicU64::new(0),
                 catching_up: Mutex::new(HashMap::new()),
             }),
         };
@@ -170,6 +177,14 @@ impl Cluster {
     /// Publishes to everyone serving `doc`.
     pub fn publish(&self, doc: DocId, message: DocMessage) {
         self.send(self.inner.channels.doc(doc), Body::Doc(doc, message));
+    }
+
+    /// Publishes an update a client of this node made, before it is stored;
+    /// returns the sequence number its `Stored` will confirm.
+    pub fn publish_update(&self, doc: DocId, update: Bytes) -> u64 {
+        let seq = self.inner.last_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        self.publish(doc, DocMessage::Update { seq, update });
+        seq
     }
 
     /// Sends to one node.

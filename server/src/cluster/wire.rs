@@ -9,7 +9,7 @@ use crate::ids::DocId;
 use super::notice::Notice;
 
 /// Bumped when the layout changes; nodes drop messages of another format.
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
 /// Format, kind, node id, send time.
 const HEADER_LEN: usize = 1 + 1 + 16 + 8;
 
@@ -19,8 +19,11 @@ pub type NodeId = Uuid;
 /// What one node tells the others about a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocMessage {
-    /// A v1 update a client of the sender made (already stored or queued by it).
-    Update(Bytes),
+    /// A v1 update a client of the sender made, sent before it is stored; `seq`
+    /// (the sender's, rising across all its documents) is what `Stored` confirms.
+    Update { seq: u64, update: Bytes },
+    /// The sender stored every update it sent for this document up to `seq`.
+    Stored(u64),
     /// An awareness update of the sender's clients, in y-protocols' encoding.
     Awareness(Bytes),
     /// "Here is my state vector": answer with `Step2` of what I lack and `Step1` with yours.
@@ -66,19 +69,28 @@ const KIND_HELLO: u8 = 3;
 const KIND_STEP1: u8 = 4;
 const KIND_STEP2: u8 = 5;
 const KIND_NOTICE: u8 = 6;
+const KIND_STORED: u8 = 7;
 
 /// Encodes a message from `from`, sent at `sent_at_ms`.
 pub fn encode(from: NodeId, sent_at_ms: u64, body: &Body) -> Bytes {
     let (kind, doc, payload): (u8, Option<DocId>, Bytes) = match body {
         Body::Doc(doc, message) => {
             let (kind, bytes) = match message {
-                DocMessage::Update(b) => (KIND_UPDATE, b),
-                DocMessage::Awareness(b) => (KIND_AWARENESS, b),
-                DocMessage::Hello(b) => (KIND_HELLO, b),
-                DocMessage::Step1(b) => (KIND_STEP1, b),
-                DocMessage::Step2(b) => (KIND_STEP2, b),
+                DocMessage::Update { seq, update } => {
+                    let mut bytes = BytesMut::with_capacity(8 + update.len());
+                    bytes.put_u64_le(*seq);
+                    bytes.put_slice(update);
+                    (KIND_UPDATE, bytes.freeze())
+                }
+                DocMessage::Stored(seq) => {
+                    (KIND_STORED, Bytes::copy_from_slice(&seq.to_le_bytes()))
+                }
+                DocMessage::Awareness(b) => (KIND_AWARENESS, b.clone()),
+                DocMessage::Hello(b) => (KIND_HELLO, b.clone()),
+                DocMessage::Step1(b) => (KIND_STEP1, b.clone()),
+                DocMessage::Step2(b) => (KIND_STEP2, b.clone()),
             };
-            (kind, Some(*doc), bytes.clone())
+            (kind, Some(*doc), bytes)
         }
         // A notice is a handful of ids: JSON keeps it readable in `redis-cli monitor`.
         Body::Notice(notice) => (
@@ -118,7 +130,11 @@ pub fn decode(mut bytes: Bytes) -> Result<Envelope, WireError> {
     } else {
         let doc = DocId(take_uuid(&mut bytes)?);
         let message = match kind {
-            KIND_UPDATE => DocMessage::Update(bytes),
+            KIND_UPDATE => {
+                let seq = take_u64(&mut bytes)?;
+                DocMessage::Update { seq, update: bytes }
+            }
+            KIND_STORED => DocMessage::Stored(take_u64(&mut bytes)?),
             KIND_AWARENESS => DocMessage::Awareness(bytes),
             KIND_HELLO => DocMessage::Hello(bytes),
             KIND_STEP1 => DocMessage::Step1(bytes),
@@ -132,6 +148,13 @@ pub fn decode(mut bytes: Bytes) -> Result<Envelope, WireError> {
         sent_at_ms,
         body,
     })
+}
+
+fn take_u64(bytes: &mut Bytes) -> Result<u64, WireError> {
+    if bytes.len() < 8 {
+        return Err(WireError::Truncated);
+    }
+    Ok(bytes.get_u64_le())
 }
 
 fn take_uuid(bytes: &mut Bytes) -> Result<Uuid, WireError> {
@@ -162,7 +185,11 @@ mod tests {
     fn every_kind_round_trips() {
         let doc = DocId(Uuid::new_v4());
         for message in [
-            DocMessage::Update(Bytes::from_static(&[1, 2, 3])),
+            DocMessage::Update {
+                seq: 7,
+                update: Bytes::from_static(&[1, 2, 3]),
+            },
+            DocMessage::Stored(u64::MAX),
             DocMessage::Awareness(Bytes::from_static(&[4])),
             DocMessage::Hello(Bytes::from_static(&[0])),
             DocMessage::Step1(Bytes::new()),
@@ -186,7 +213,13 @@ mod tests {
         let good = encode(
             Uuid::new_v4(),
             1,
-            &Body::Doc(DocId(Uuid::new_v4()), DocMessage::Update(Bytes::new())),
+            &Body::Doc(
+                DocId(Uuid::new_v4()),
+                DocMessage::Update {
+                    seq: 1,
+                    update: Bytes::new(),
+                },
+            ),
         );
         let mut other_format = good.to_vec();
         other_format[0] = 9;
@@ -197,6 +230,11 @@ mod tests {
         // Header intact but the document id cut short.
         assert_eq!(
             decode(good.slice(..HEADER_LEN + 3)),
+            Err(WireError::Truncated)
+        );
+        // Document id intact, the update's sequence number cut short.
+        assert_eq!(
+            decode(good.slice(..HEADER_LEN + 16 + 5)),
             Err(WireError::Truncated)
         );
         let mut bad_notice = encode(

@@ -8,6 +8,7 @@ mod bases;
 pub mod close;
 mod load;
 pub mod outbox;
+pub mod peer_edits;
 pub mod persister;
 mod presence;
 pub mod room;

@@ -5,6 +5,9 @@
 //! arrives within the batch window and writes it in one transaction. An
 //! update that fails to store is retried, never dropped: it is already live
 //! in its room, and its sender was not acked, so nothing acked is ever lost.
+//! Scaled out, each commit tells the other nodes which published updates are
+//! now stored, and an ack also waits for the peers' updates its edit may build
+//! on (`peer_edits`).
 
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -16,8 +19,9 @@ use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::cluster::{Cluster, DocMessage};
+use crate::cluster::{Cluster, DocMessage, NodeId};
 use crate::hub::outbox::Outbox;
+use crate::hub::peer_edits::{Awaited, PeerEdits};
 use crate::ids::DocId;
 use crate::store::{PendingUpdate, Store};
 
@@ -36,7 +40,11 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 pub struct PersistProgress {
     inflight: AtomicU64,
     through_seq: AtomicI64,
+    /// Highest sequence number this node published for the document and has stored.
+    published_through: AtomicU64,
     idle: Notify,
+    /// Peers' updates applied but not yet stored by their origin, and acks waiting on them.
+    pub peers: PeerEdits,
 }
 
 impl PersistProgress {
@@ -58,6 +66,11 @@ impl PersistProgress {
         self.through_seq.load(Ordering::Acquire)
     }
 
+    /// Highest published sequence number stored, what `Stored` last told peers (0: none).
+    pub fn published_through(&self) -> u64 {
+        self.published_through.load(Ordering::Acquire)
+    }
+
     /// Resolves once nothing is in flight.
     pub async fn wait_idle(&self) {
         loop {
@@ -77,6 +90,12 @@ pub struct PersistItem {
     pub data: Option<Bytes>,
     /// The sender's outbox when it asked for acks.
     pub ack: Option<Arc<Outbox>>,
+    /// Peers' updates the ack also waits for (applied before this edit, not yet stored).
+    pub awaits: Option<Awaited>,
+    /// The sequence number this node published the update under, confirmed once stored.
+    pub published: Option<u64>,
+    /// A peer's update stored on its origin's behalf (origin, sequence number).
+    pub taken_over: Option<(NodeId, u64)>,
     pub progress: Arc<PersistProgress>,
 }
 
@@ -208,9 +227,8 @@ async fn gather(
     }
 }
 
-/// Writes one batch, retrying until it is stored, then tells the other nodes (only
-/// stored updates leave this node, so no peer ever holds an edit the database could
-/// still lose) and releases its acks in order.
+/// Writes one batch, retrying until it is stored, then tells the other nodes which
+/// of their unconfirmed updates from this node are stored and releases its acks in order.
 async fn commit(store: &dyn Store, cluster: Option<&Cluster>, batch: &[PersistItem]) {
     let rows: Vec<PendingUpdate> = batch
         .iter()
@@ -244,16 +262,30 @@ async fn commit(store: &dyn Store, cluster: Option<&Cluster>, batch: &[PersistIt
     }
     metrics::counter!("rocqet_updates_persisted_total").increment(rows.len() as u64);
     if let Some(cluster) = cluster {
-        for row in &rows {
-            if seqs.contains_key(&row.doc_id) {
-                cluster.publish(row.doc_id, DocMessage::Update(row.data.clone()));
+        // One confirmation per document: a shard commits a document's updates in order.
+        let mut stored: HashMap<DocId, u64> = HashMap::new();
+        for item in batch {
+            if let Some(published) = item.published.filter(|_| seqs.contains_key(&item.doc_id)) {
+                let through = stored.entry(item.doc_id).or_default();
+                *through = (*through).max(published);
             }
+        }
+        for (doc, through) in stored {
+            cluster.publish(doc, DocMessage::Stored(through));
         }
     }
     for item in batch {
         let seq = seqs.get(&item.doc_id).copied();
+        if let Some(published) = item.published.filter(|_| seq.is_some()) {
+            item.progress
+                .published_through
+                .fetch_max(published, Ordering::AcqRel);
+        }
+        if let Some((origin, published)) = item.taken_over {
+            item.progress.peers.confirm(origin, published);
+        }
         if let Some(outbox) = &item.ack {
-            outbox.push(Bytes::from_static(&rocqet_crdt::protocol::ACK_FRAME));
+            item.progress.peers.ack(item.awaits.as_ref(), outbox);
         }
         finish(&item.progress, seq);
     }

@@ -535,7 +535,7 @@ impl Room {
             .then(|| joined.member.outbox.clone());
         let author = joined.member.user;
         if &update[..] == EMPTY_UPDATE {
-            self.persist(None, ack);
+            self.persist(None, ack, None);
             return;
         }
         if self.doc_bytes.saturating_add(update.len()) > self.ctx.limits.max_doc_bytes {
@@ -562,20 +562,36 @@ impl Room {
         self.broadcast(frame, Some(conn));
         metrics::histogram!("rocqet_fanout_seconds").record(started.elapsed().as_secs_f64());
         metrics::counter!("rocqet_updates_total").increment(1);
-        self.persist(Some(update), ack);
+        let published = self.publish_update(&update);
+        self.persist(Some(update), ack, published);
     }
 
-    fn persist(&mut self, data: Option<Bytes>, ack: Option<Arc<Outbox>>) {
+    /// Sends an edit made here to the other nodes at once, before it is stored.
+    fn publish_update(&self, update: &Bytes) -> Option<u64> {
+        let cluster = self.ctx.cluster.as_ref()?;
+        Some(cluster.publish_update(self.id, update.clone()))
+    }
+
+    /// Queues an edit made here for storage (and its sender's ack; `None` data is an ack only).
+    fn persist(&mut self, data: Option<Bytes>, ack: Option<Arc<Outbox>>, published: Option<u64>) {
         if data.is_some() {
             self.json_dirty = true;
             self.rows_since_compact += 1;
         }
-        let item = PersistItem {
+        // The edit may build on peers' updates not stored yet: its ack waits for them.
+        let awaits = ack.as_ref().and_then(|_| self.progress.peers.awaited());
+        self.enqueue(PersistItem {
             doc_id: self.id,
             data,
             ack,
+            awaits,
+            published,
+            taken_over: None,
             progress: self.progress.clone(),
-        };
+        });
+    }
+
+    fn enqueue(&self, item: PersistItem) {
         if !self.ctx.persister.enqueue(item) {
             tracing::error!(doc = %self.id, "persister stopped; update kept in memory only");
         }
@@ -622,7 +638,8 @@ impl Room {
         self.versions.changed(self.ctx.clock.now_ms(), author);
         let update = Bytes::from(update);
         self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
-        self.persist(Some(update), None);
+        let published = self.publish_update(&update);
+        self.persist(Some(update), None, published);
     }
 
     fn send_to(&self, conn: ConnId, frame: Bytes) {

@@ -7,13 +7,19 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use reqwest::Method;
 use rocqet_client::{ConnectOptions, LiveDoc};
+use rocqet_crdt::protocol::{self, Frame};
+use rocqet_server::hub::peer_edits::TAKE_OVER_AFTER_MS;
 use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection};
-use yrs::{Any, Doc, In, Map, MapPrelim, MapRef, WriteTxn};
+use yrs::updates::decoder::Decode;
+use yrs::{
+    Any, Doc, GetString, In, Map, MapPrelim, MapRef, ReadTxn, Text, Transact, Update, WriteTxn,
+};
 
 use crate::support::cluster::{Nodes, PrivateRedis, shared_redis_url};
 use crate::support::db::TestDb;
 use crate::support::process::ServerProcess;
+use crate::support::raw::RawSocket;
 
 /// Bound on any single wait; a passing test never comes near it.
 const WAIT: Duration = Duration::from_secs(30);
@@ -289,9 +295,12 @@ async fn nodes_resync_within_five_seconds_after_redis_returns() {
     for node in 0..2 {
         nodes.wait_for_redis(node, "down").await;
     }
-    // Each node keeps serving (and storing) its own clients.
+    // Each node keeps serving (and storing) its own clients. An edit made on top of a
+    // peer's update whose "stored" was lost with the link is acked once this node has
+    // stored that update itself, which it does once the update is overdue.
     append(&a, "a2;");
     append(&b, "b2;");
+    nodes.advance_and_sweep(TAKE_OVER_AFTER_MS).await;
     within("a stored", a.wait_saved()).await.unwrap();
     within("b stored", b.wait_saved()).await.unwrap();
     assert!(
@@ -588,4 +597,103 @@ async fn a_removal_made_while_redis_is_down_reaches_sockets_once_it_returns() {
     redis.restart().await;
     let (code, _) = within("closed once Redis is back", eve_live.wait_closed()).await;
     assert_eq!(code, 4403);
+}
+
+/// Updates cross nodes before they are stored. An edit made on another node on top
+/// of such an update is acked only once that update is stored too: by its origin,
+/// or, when the origin never says so, by the node holding it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ack_waits_until_the_peer_edit_it_builds_on_is_stored() {
+    let mut nodes = Nodes::start(1, &shared_redis_url()).await;
+    // Node 1 gathers its writes for ten minutes: its clients' edits reach node 0 at
+    // once, and are not stored while this test runs.
+    let slow = nodes
+        .add_with(|config| config.limits.persist_batch_ms = 600_000)
+        .await;
+    let token = nodes.owner.token.clone();
+    let prompt = nodes
+        .create("prompts", json!({"title": "t", "content": ""}))
+        .await;
+    let origin = open(&nodes.ws_url(slow, &prompt, &token), None).await;
+    let mut builder =
+        RawSocket::connect(&format!("{}&ack=1", nodes.ws_url(0, &prompt, &token))).await;
+
+    append(&origin, "unstored ");
+    let local = Doc::new();
+    let text = local.get_or_insert_text("content");
+    within("the edit crosses before it is stored", async {
+        while text.get_string(&local.transact()) != "unstored " {
+            let frame = builder.next_binary().await.expect("open");
+            if let Ok(Frame::Update(update) | Frame::SyncStep2(update)) =
+                protocol::decode_frame(&frame)
+            {
+                let update = Update::decode_v1(update).expect("server update");
+                local.transact_mut().apply_update(update).expect("applies");
+            }
+        }
+    })
+    .await;
+
+    // Build on it, and wait until node 0 has stored the new edit.
+    let before = local.transact().state_vector();
+    {
+        let mut txn = local.transact_mut();
+        text.insert(&mut txn, 9, "built-on-it");
+    }
+    let edit = local.transact().encode_state_as_update_v1(&before);
+    builder.send(protocol::encode_update(&edit)).await;
+    within("node 0 stores the edit", async {
+        while stored_rows(&nodes.db, &prompt).await < 1 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(
+        stored_rows(&nodes.db, &prompt).await,
+        1,
+        "only the new edit"
+    );
+    // A round trip on the same socket: an ack sent at the commit would come first.
+    builder
+        .send(protocol::encode_sync_step1(
+            &local.transact().state_vector(),
+        ))
+        .await;
+    within("the reply", async {
+        loop {
+            let frame = builder.next_binary().await.expect("open");
+            assert_ne!(
+                frame,
+                protocol::ACK_FRAME,
+                "acked while the edit it builds on is stored nowhere"
+            );
+            if matches!(protocol::decode_frame(&frame), Ok(Frame::SyncStep2(_))) {
+                return;
+            }
+        }
+    })
+    .await;
+
+    // The origin never confirms: once the update is overdue, node 0 stores it itself.
+    nodes.advance_and_sweep(TAKE_OVER_AFTER_MS).await;
+    within("the ack", async {
+        while builder.next_binary().await.expect("open") != protocol::ACK_FRAME {}
+    })
+    .await;
+    assert_eq!(stored_rows(&nodes.db, &prompt).await, 2);
+
+    // A node that hears no peer (another channel prefix) reads it all from the store.
+    let isolated = nodes
+        .add_with(|config| config.redis_prefix = format!("isolated-{}", uuid::Uuid::new_v4()))
+        .await;
+    let (_, body) = nodes
+        .call(
+            isolated,
+            None,
+            Method::GET,
+            &format!("/api/prompts/{prompt}"),
+            None,
+        )
+        .await;
+    assert_eq!(body["content"], "unstored built-on-it");
 }

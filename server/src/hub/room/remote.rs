@@ -11,13 +11,23 @@ use yrs::{ReadTxn, StateVector, Transact};
 
 use super::{EMPTY_UPDATE, Room, decode_quietly};
 use crate::cluster::{DocMessage, NodeId};
+use crate::hub::persister::PersistItem;
 use crate::hub::presence;
 
 impl Room {
     /// Handles one message another node sent about this document.
     pub(super) fn remote(&mut self, from: NodeId, message: DocMessage) {
         match message {
-            DocMessage::Update(update) | DocMessage::Step2(update) => self.remote_update(update),
+            DocMessage::Update { seq, update } => {
+                if self.remote_update(update.clone()) {
+                    let now = self.ctx.clock.now_ms();
+                    self.progress.peers.applied(from, seq, now, update);
+                }
+            }
+            DocMessage::Stored(through) => self.progress.peers.confirm(from, through),
+            DocMessage::Step2(update) => {
+                self.remote_update(update);
+            }
             DocMessage::Awareness(bytes) => self.remote_awareness(&bytes),
             DocMessage::Hello(sv) => {
                 self.answer_step1(from, &sv);
@@ -37,11 +47,36 @@ impl Room {
         }
     }
 
-    /// Asks every peer for what we missed (after Redis came back).
+    /// Asks every peer for what we missed (after Redis came back), and repeats which
+    /// of our updates are stored, in case that confirmation was lost with the link.
     pub(super) fn resync(&self) {
         if let Some(cluster) = &self.ctx.cluster {
             let sv = self.awareness.doc().transact().state_vector().encode_v1();
             cluster.publish(self.id, DocMessage::Hello(Bytes::from(sv)));
+            let stored = self.progress.published_through();
+            if stored > 0 {
+                cluster.publish(self.id, DocMessage::Stored(stored));
+            }
+        }
+    }
+
+    /// Stores peers' updates whose origin never confirmed them in time (or all of
+    /// them when flushing), so no edit held here depends on one only memory holds.
+    pub(super) fn take_over_unconfirmed(&mut self, all: bool) {
+        let now = self.ctx.clock.now_ms();
+        for taken in self.progress.peers.take_over(now, all) {
+            tracing::info!(doc = %self.id, origin = %taken.origin, seq = taken.seq, "storing a peer's unconfirmed update");
+            metrics::counter!("rocqet_cluster_updates_taken_over_total").increment(1);
+            self.rows_since_compact += 1;
+            self.enqueue(PersistItem {
+                doc_id: self.id,
+                data: Some(taken.update),
+                ack: None,
+                awaits: None,
+                published: None,
+                taken_over: Some((taken.origin, taken.seq)),
+                progress: self.progress.clone(),
+            });
         }
     }
 
@@ -55,9 +90,9 @@ impl Room {
         }
     }
 
-    /// Sends a peer what its state vector lacks, once everything this node has
-    /// queued for storage is stored: peers only ever hold stored edits, so no
-    /// client can be told "saved" by a node holding an edit the database lacks.
+    /// Sends a peer what its state vector lacks, once everything in the answer is
+    /// stored (this node's queued writes, and peers' updates it applied): an answer
+    /// is never the only copy of an edit outside its origin's memory.
     fn answer_step1(&self, to: NodeId, sv: &[u8]) {
         let Some(cluster) = self.ctx.cluster.clone() else {
             return;
@@ -71,17 +106,22 @@ impl Room {
             .doc()
             .transact()
             .encode_state_as_update_v1(&sv);
+        let awaited = self.progress.peers.awaited();
         let (progress, doc) = (self.progress.clone(), self.id);
         tokio::spawn(async move {
             progress.wait_idle().await;
+            if let Some(awaited) = awaited {
+                progress.peers.wait_for(&awaited).await;
+            }
             cluster.send_to(to, doc, DocMessage::Step2(Bytes::from(update)));
         });
     }
 
-    /// Applies another node's (stored) update and fans it out to our clients.
-    fn remote_update(&mut self, update: Bytes) {
+    /// Applies another node's update and fans it out to our clients; false when
+    /// it was dropped (empty or malformed).
+    fn remote_update(&mut self, update: Bytes) -> bool {
         if update.is_empty() || &update[..] == EMPTY_UPDATE {
-            return;
+            return false;
         }
         // Peers' updates may arrive before what they depend on (after an outage),
         // so pending content is allowed here, unlike from clients.
@@ -89,17 +129,18 @@ impl Room {
             Ok(()) => {}
             Err(ApplyError::Invalid(error)) => {
                 tracing::warn!(doc = %self.id, %error, "dropping a peer's malformed update");
-                return;
+                return false;
             }
             Err(ApplyError::PartlyApplied(_) | ApplyError::Panicked) => {
                 tracing::error!(doc = %self.id, "a peer's update left the document untrustworthy; reloading it");
                 self.poisoned = true;
-                return;
+                return false;
             }
         }
         self.doc_bytes += update.len();
         self.remote_json_dirty = true;
         self.broadcast(Bytes::from(protocol::encode_update(&update)), None);
+        true
     }
 
     fn remote_awareness(&mut self, bytes: &[u8]) {

@@ -1,6 +1,8 @@
 //! A room's housekeeping: awareness expiry, pings, JSON saves, compaction,
 //! and the flushes behind unloading, closing and reloading.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use rocqet_crdt::protocol;
 use tokio::sync::mpsc;
@@ -9,6 +11,9 @@ use yrs::{ReadTxn, StateVector, Transact};
 use super::{COMPACT_AFTER_ROWS, JSON_SAVE_EVERY_MS, PING_EVERY_MS, Room, RoomCommand};
 use crate::hub::{close, presence};
 use crate::versions::CutRequest;
+
+/// How long a flush waits for peers to confirm their updates before storing them itself.
+const FLUSH_CONFIRM_WAIT: Duration = Duration::from_secs(1);
 
 impl Room {
     /// Housekeeping; returns true when the room should unload.
@@ -21,6 +26,7 @@ impl Room {
             self.last_ping = now;
             self.broadcast(Bytes::new(), None);
         }
+        self.take_over_unconfirmed(false);
         if self.versions.due(now) {
             self.cut_version(CutRequest::auto(), None);
         }
@@ -79,6 +85,13 @@ impl Room {
             self.cut_version(CutRequest::auto(), None);
         }
         self.versions.written().await;
+        // Peers normally confirm within milliseconds; what they have not confirmed by
+        // then is stored here, since this room's memory is about to go.
+        if let Some(awaited) = self.progress.peers.awaited() {
+            let confirmed = self.progress.peers.wait_for(&awaited);
+            let _ = tokio::time::timeout(FLUSH_CONFIRM_WAIT, confirmed).await;
+        }
+        self.take_over_unconfirmed(true);
         self.progress.wait_idle().await;
         let _guard = self.save_lock.clone().lock_owned().await;
         let doc = self.awareness.doc();

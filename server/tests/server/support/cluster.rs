@@ -2,6 +2,7 @@
 //! database and one Redis (under a channel prefix of their own).
 
 use rocqet_server::Running;
+use rocqet_server::clock::ManualClock;
 use rocqet_server::config::Config;
 use serde_json::Value;
 
@@ -19,6 +20,8 @@ pub struct Nodes {
     pub redis_url: String,
     pub prefix: String,
     pub nodes: Vec<Option<Running>>,
+    /// Each node's injected clock (nodes sweep only when a test says so).
+    pub clocks: Vec<ManualClock>,
     pub http: reqwest::Client,
     /// Owner of the workspace `default`.
     pub owner: Account,
@@ -35,6 +38,7 @@ impl Nodes {
             redis_url: redis_url.to_owned(),
             prefix,
             nodes: Vec::new(),
+            clocks: Vec::new(),
             http: reqwest::Client::new(),
             owner: Account {
                 user_id: String::new(),
@@ -54,13 +58,20 @@ impl Nodes {
 
     /// Starts one more node; returns its index once its Redis link is up.
     pub async fn add(&mut self) -> usize {
+        self.add_with(|_| {}).await
+    }
+
+    /// Starts one more node configured by `tweak`; its index once its Redis link is up.
+    pub async fn add_with(&mut self, tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> usize {
         let (redis_url, prefix) = (self.redis_url.clone(), self.prefix.clone());
-        let (running, _clock) = super::server::boot(&self.db, &move |config: &mut Config| {
+        let (running, clock) = super::server::boot(&self.db, &move |config: &mut Config| {
             config.redis_url = Some(redis_url.clone());
             config.redis_prefix = prefix.clone();
+            tweak(config);
         })
         .await;
         self.nodes.push(Some(running));
+        self.clocks.push(clock);
         let node = self.nodes.len() - 1;
         self.wait_for_redis(node, "ok").await;
         node
@@ -83,6 +94,16 @@ impl Nodes {
                 "node {node}: Redis never {state}: {body:?}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Moves every running node's clock by `ms`, then has each sweep its rooms.
+    pub async fn advance_and_sweep(&self, ms: u64) {
+        for (node, clock) in self.clocks.iter().enumerate() {
+            if let Some(running) = &self.nodes[node] {
+                clock.advance(ms);
+                running.hub().sweep().await;
+            }
         }
     }
 
