@@ -364,10 +364,15 @@ mod tests {
         let url = std::env::var("ROCQET_TEST_REDIS_URL")
             .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_string());
         let client = redis::Client::open(url).expect("redis url");
+        if client.get_async_pubsub().await.is_err() {
+            // Down: start the machine's Redis the way the test command does.
+            let services = concat!(env!("CARGO_MANIFEST_DIR"), "/../.ci/services");
+            let _ = std::process::Command::new(services).status();
+        }
         let (mut sink, _stream) = client
             .get_async_pubsub()
             .await
-            .expect("Redis runs for the tests (.ci/services starts it)")
+            .expect("Redis is up (.ci/services starts it)")
             .split();
         sink.subscribe(format!("rocqet-ping-test:{}", Uuid::new_v4()))
             .await

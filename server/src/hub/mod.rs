@@ -28,6 +28,7 @@ use crate::config::{Limits, VersionSettings};
 use crate::ids::{DocId, UserId, WorkspaceId};
 use crate::store::{Store, StoreError};
 use crate::versions::{CutOutcome, CutRequest, VersionError};
+use peer_edits::PeerEdits;
 use persister::Persister;
 pub use room::{ConnId, Member, Present};
 use room::{Room, RoomCommand};
@@ -107,6 +108,9 @@ impl HubContext {
 pub struct RoomHandle {
     tx: mpsc::Sender<RoomCommand>,
     generation: u64,
+    /// The room's unconfirmed peer updates, confirmed from outside its mailbox so a
+    /// room busy flushing (and waiting for exactly that) still hears it.
+    peers: Arc<PeerEdits>,
 }
 
 impl RoomHandle {
@@ -173,8 +177,19 @@ impl Hub {
             .or_insert_with(|| {
                 let (tx, rx) = mpsc::channel(ROOM_MAILBOX);
                 let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-                tokio::spawn(Room::run(id, generation, self.ctx.clone(), rx));
-                RoomHandle { tx, generation }
+                let peers = Arc::new(PeerEdits::default());
+                tokio::spawn(Room::run(
+                    id,
+                    generation,
+                    self.ctx.clone(),
+                    rx,
+                    peers.clone(),
+                ));
+                RoomHandle {
+                    tx,
+                    generation,
+                    peers,
+                }
             })
             .clone()
     }
@@ -343,8 +358,13 @@ impl Hub {
         let Some(handle) = self.ctx.rooms.get(&doc).map(|h| h.clone()) else {
             return;
         };
+        if let DocMessage::Stored(through) = message {
+            handle.peers.confirm(from, through);
+            return;
+        }
         // Never wait on one room's full mailbox: the caller serves every document.
-        // Updates commute and awareness carries clocks, so arriving late is fine.
+        // Updates commute, awareness carries clocks and `PeerEdits` orders by
+        // sequence number, so arriving late or out of order is fine.
         match handle.tx.try_send(RoomCommand::Remote { from, message }) {
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
             Err(mpsc::error::TrySendError::Full(command)) => {

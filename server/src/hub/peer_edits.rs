@@ -9,7 +9,7 @@
 //! Redis dropped it) makes this node store the update itself: rarely stored twice,
 //! which the CRDT absorbs, never lost.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -45,43 +45,51 @@ pub struct PeerEdits {
 
 #[derive(Debug, Default)]
 struct Inner {
-    /// Per origin, in the order applied (which is the origin's sequence order).
-    unconfirmed: HashMap<NodeId, VecDeque<Unconfirmed>>,
+    origins: HashMap<NodeId, Origin>,
     /// Committed edits' acks, in commit order, each waiting for its peers' updates.
     held: VecDeque<(Awaited, Arc<Outbox>)>,
 }
 
+/// What one peer sent: messages may arrive out of order (a full mailbox, a
+/// confirmation handled off the room's task), so both sides are keyed by seq.
+#[derive(Debug, Default)]
+struct Origin {
+    /// The origin said it stored everything up to here.
+    stored_through: u64,
+    unconfirmed: BTreeMap<u64, Unconfirmed>,
+}
+
 #[derive(Debug)]
 struct Unconfirmed {
-    seq: u64,
     applied_at: Millis,
     update: Bytes,
     taken_over: bool,
 }
 
 impl PeerEdits {
-    /// Records a peer's update applied at `at`, unconfirmed until its origin stores it.
+    /// Records a peer's update applied at `at`, unconfirmed until it is stored.
     pub fn applied(&self, origin: NodeId, seq: u64, at: Millis, update: Bytes) {
-        self.inner
-            .lock()
-            .unconfirmed
-            .entry(origin)
-            .or_default()
-            .push_back(Unconfirmed {
+        let mut inner = self.inner.lock();
+        let origin = inner.origins.entry(origin).or_default();
+        if seq > origin.stored_through {
+            origin.unconfirmed.insert(
                 seq,
-                applied_at: at,
-                update,
-                taken_over: false,
-            });
+                Unconfirmed {
+                    applied_at: at,
+                    update,
+                    taken_over: false,
+                },
+            );
+        }
     }
 
     /// What an edit made now must wait for; `None` when every peer update is stored.
     pub fn awaited(&self) -> Option<Awaited> {
         let inner = self.inner.lock();
         let newest: Vec<(NodeId, u64)> = inner
-            .unconfirmed
+            .origins
             .iter()
-            .filter_map(|(origin, queue)| queue.back().map(|newest| (*origin, newest.seq)))
+            .filter_map(|(id, origin)| origin.unconfirmed.keys().next_back().map(|seq| (*id, *seq)))
             .collect();
         (!newest.is_empty()).then_some(Awaited(newest))
     }
@@ -89,26 +97,28 @@ impl PeerEdits {
     /// `origin` stored every update it sent up to `through`: releases the acks now free.
     pub fn confirm(&self, origin: NodeId, through: u64) {
         let mut inner = self.inner.lock();
-        let Some(queue) = inner.unconfirmed.get_mut(&origin) else {
-            return;
-        };
-        while queue.front().is_some_and(|update| update.seq <= through) {
-            queue.pop_front();
+        let entry = inner.origins.entry(origin).or_default();
+        entry.stored_through = entry.stored_through.max(through);
+        entry.unconfirmed = entry.unconfirmed.split_off(&through.saturating_add(1));
+        self.released(inner);
+    }
+
+    /// This node stored one of `origin`'s updates itself (taken over).
+    pub fn stored_here(&self, origin: NodeId, seq: u64) {
+        let mut inner = self.inner.lock();
+        if let Some(entry) = inner.origins.get_mut(&origin) {
+            entry.unconfirmed.remove(&seq);
         }
-        if queue.is_empty() {
-            inner.unconfirmed.remove(&origin);
-        }
-        release(&mut inner);
-        drop(inner);
-        self.confirmed.notify_waiters();
+        self.released(inner);
     }
 
     /// Acks a stored edit now, or once the peers' updates it `awaits` are stored.
-    /// Acks leave in commit order: one held ack holds back those after it.
+    /// A connection's acks leave in commit order: a held one holds back its successors.
     pub fn ack(&self, awaits: Option<&Awaited>, outbox: &Arc<Outbox>) {
         let mut inner = self.inner.lock();
         let free = awaits.is_none_or(|awaited| satisfied(&inner, awaited));
-        if free && inner.held.is_empty() {
+        let queued_behind = inner.held.iter().any(|(_, held)| Arc::ptr_eq(held, outbox));
+        if free && !queued_behind {
             outbox.push(ack_frame());
             return;
         }
@@ -130,23 +140,19 @@ impl PeerEdits {
     }
 
     /// Hands out, once each, the updates to store on their origin's behalf: those
-    /// unconfirmed for [`TAKE_OVER_AFTER_MS`] at `now`, or all of them with `all`
-    /// (the room is flushing). Each is confirmed once this node stored it.
+    /// unconfirmed for [`TAKE_OVER_AFTER_MS`] at `now`, or all of them with `all`.
+    /// Each counts as stored once this node has stored it ([`PeerEdits::stored_here`]).
     pub fn take_over(&self, now: Millis, all: bool) -> Vec<TakenOver> {
         let mut inner = self.inner.lock();
         let mut taken = Vec::new();
-        for (origin, queue) in inner.unconfirmed.iter_mut() {
-            for update in queue.iter_mut() {
+        for (id, origin) in inner.origins.iter_mut() {
+            for (seq, update) in origin.unconfirmed.iter_mut() {
                 let overdue = now.saturating_sub(update.applied_at) >= TAKE_OVER_AFTER_MS;
-                if !(all || overdue) {
-                    // Applied in order, so the rest are younger still.
-                    break;
-                }
-                if !update.taken_over {
+                if (all || overdue) && !update.taken_over {
                     update.taken_over = true;
                     taken.push(TakenOver {
-                        origin: *origin,
-                        seq: update.seq,
+                        origin: *id,
+                        seq: *seq,
                         update: update.update.clone(),
                     });
                 }
@@ -158,6 +164,30 @@ impl PeerEdits {
     /// Acks held right now.
     pub fn held(&self) -> usize {
         self.inner.lock().held.len()
+    }
+
+    /// Sends the held acks now free (each connection's in order) and wakes waiters.
+    fn released(&self, mut inner: parking_lot::MutexGuard<'_, Inner>) {
+        let held = std::mem::take(&mut inner.held);
+        let mut blocked: Vec<Arc<Outbox>> = Vec::new();
+        let mut released = 0usize;
+        for (awaited, outbox) in held {
+            let behind = blocked.iter().any(|b| Arc::ptr_eq(b, &outbox));
+            if !behind && satisfied(&inner, &awaited) {
+                outbox.push(ack_frame());
+                released += 1;
+            } else {
+                if !behind {
+                    blocked.push(outbox.clone());
+                }
+                inner.held.push_back((awaited, outbox));
+            }
+        }
+        drop(inner);
+        if released > 0 {
+            metrics::gauge!("rocqet_cluster_acks_waiting").decrement(released as f64);
+        }
+        self.confirmed.notify_waiters();
     }
 }
 
@@ -175,31 +205,13 @@ fn ack_frame() -> Bytes {
 }
 
 fn satisfied(inner: &Inner, awaited: &Awaited) -> bool {
-    awaited.0.iter().all(|(origin, seq)| {
+    awaited.0.iter().all(|(id, seq)| {
         inner
-            .unconfirmed
-            .get(origin)
-            .and_then(VecDeque::front)
-            .is_none_or(|oldest| oldest.seq > *seq)
+            .origins
+            .get(id)
+            .and_then(|origin| origin.unconfirmed.keys().next())
+            .is_none_or(|oldest| oldest > seq)
     })
-}
-
-/// Sends the held acks whose updates are all stored, stopping at the first that is not.
-fn release(inner: &mut Inner) {
-    let mut released = 0usize;
-    while inner
-        .held
-        .front()
-        .is_some_and(|(awaited, _)| satisfied(inner, awaited))
-    {
-        if let Some((_, outbox)) = inner.held.pop_front() {
-            outbox.push(ack_frame());
-            released += 1;
-        }
-    }
-    if released > 0 {
-        metrics::gauge!("rocqet_cluster_acks_waiting").decrement(released as f64);
-    }
 }
 
 #[cfg(test)]
@@ -249,17 +261,17 @@ mod tests {
     }
 
     #[test]
-    fn acks_leave_in_commit_order() {
+    fn a_connections_acks_leave_in_commit_order() {
         let a = Uuid::new_v4();
         let edits = PeerEdits::default();
-        let (first, second) = (Arc::new(Outbox::new(16)), Arc::new(Outbox::new(16)));
+        let outbox = Arc::new(Outbox::new(16));
         edits.applied(a, 1, 0, update(1));
-        edits.ack(edits.awaited().as_ref(), &first);
-        // Free on its own, but committed after a held ack: it waits its turn.
-        edits.ack(None, &second);
-        assert_eq!((acks(&first), acks(&second)), (0, 0));
+        edits.ack(edits.awaited().as_ref(), &outbox);
+        // Free on its own, but committed after a held ack of its connection: it waits its turn.
+        edits.ack(None, &outbox);
+        assert_eq!((acks(&outbox), edits.held()), (0, 2));
         edits.confirm(a, 1);
-        assert_eq!((acks(&first), acks(&second)), (1, 1));
+        assert_eq!((acks(&outbox), edits.held()), (2, 0));
     }
 
     #[test]
@@ -298,10 +310,54 @@ mod tests {
             rest.iter().map(|t| (t.origin, t.seq)).collect::<Vec<_>>(),
             vec![(a, 2), (b, 7)]
         );
-        // Storing them is what confirms them.
-        edits.confirm(a, 2);
-        edits.confirm(b, 7);
+        // Storing them here is what confirms them, one by one.
+        edits.stored_here(a, 2);
+        let mut left = edits.awaited().expect("two left").0;
+        left.sort_by_key(|(_, seq)| *seq);
+        assert_eq!(left, vec![(a, 1), (b, 7)]);
+        edits.stored_here(a, 1);
+        edits.stored_here(b, 7);
         assert_eq!(edits.awaited(), None);
+    }
+
+    #[test]
+    fn updates_arriving_out_of_order_still_hold_the_ack() {
+        let a = Uuid::new_v4();
+        let edits = PeerEdits::default();
+        let outbox = Arc::new(Outbox::new(16));
+        edits.applied(a, 6, 0, update(6));
+        edits.applied(a, 5, 0, update(5));
+        edits.ack(edits.awaited().as_ref(), &outbox);
+        assert_eq!(edits.held(), 1);
+        edits.confirm(a, 5);
+        assert_eq!(acks(&outbox), 0, "6 is still unconfirmed");
+        edits.confirm(a, 6);
+        assert_eq!(acks(&outbox), 1);
+    }
+
+    #[test]
+    fn a_confirmation_before_its_update_is_remembered() {
+        let a = Uuid::new_v4();
+        let edits = PeerEdits::default();
+        edits.confirm(a, 3);
+        edits.applied(a, 3, 0, update(3));
+        assert_eq!(edits.awaited(), None, "already stored by its origin");
+        edits.applied(a, 4, 0, update(4));
+        assert_eq!(edits.awaited(), Some(Awaited(vec![(a, 4)])));
+    }
+
+    #[test]
+    fn a_held_ack_holds_back_only_its_own_connection() {
+        let a = Uuid::new_v4();
+        let edits = PeerEdits::default();
+        let (waiting, other) = (Arc::new(Outbox::new(16)), Arc::new(Outbox::new(16)));
+        edits.applied(a, 1, 0, update(1));
+        edits.ack(edits.awaited().as_ref(), &waiting);
+        edits.ack(None, &waiting);
+        edits.ack(None, &other);
+        assert_eq!((acks(&waiting), acks(&other)), (0, 1));
+        edits.confirm(a, 1);
+        assert_eq!(acks(&waiting), 2);
     }
 
     #[tokio::test]

@@ -44,14 +44,16 @@ pub struct PersistProgress {
     published_through: AtomicU64,
     idle: Notify,
     /// Peers' updates applied but not yet stored by their origin, and acks waiting on them.
-    pub peers: PeerEdits,
+    pub peers: Arc<PeerEdits>,
 }
 
 impl PersistProgress {
-    /// A progress starting after `last_seq`, the newest row already in the log.
-    pub fn new(last_seq: i64) -> Self {
+    /// A progress starting after `last_seq`, the newest row already in the log, whose
+    /// acks wait on `peers`.
+    pub fn new(last_seq: i64, peers: Arc<PeerEdits>) -> Self {
         Self {
             through_seq: AtomicI64::new(last_seq),
+            peers,
             ..Self::default()
         }
     }
@@ -282,7 +284,7 @@ async fn commit(store: &dyn Store, cluster: Option<&Cluster>, batch: &[PersistIt
                 .fetch_max(published, Ordering::AcqRel);
         }
         if let Some((origin, published)) = item.taken_over {
-            item.progress.peers.confirm(origin, published);
+            item.progress.peers.stored_here(origin, published);
         }
         if let Some(outbox) = &item.ack {
             item.progress.peers.ack(item.awaits.as_ref(), outbox);

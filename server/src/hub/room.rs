@@ -16,6 +16,7 @@ use yrs::block::ClientID;
 use yrs::sync::Awareness;
 use yrs::{ReadTxn, StateVector, Transact};
 
+use super::peer_edits::PeerEdits;
 use super::persister::{PersistItem, PersistProgress};
 
 mod remote;
@@ -185,6 +186,7 @@ impl Room {
         generation: u64,
         ctx: Arc<HubContext>,
         mut rx: mpsc::Receiver<RoomCommand>,
+        peers: Arc<PeerEdits>,
     ) {
         // Subscribe before reading the store, so nothing published in between is missed.
         let subscribed = match &ctx.cluster {
@@ -219,7 +221,7 @@ impl Room {
             generation,
             awareness,
             members: HashMap::new(),
-            progress: Arc::new(PersistProgress::new(loaded.last_seq)),
+            progress: Arc::new(PersistProgress::new(loaded.last_seq, peers)),
             doc_bytes: loaded.stored_bytes,
             rows_since_compact: loaded.tail_len,
             empty_since: Some(ctx.clock.now_ms()),

@@ -634,26 +634,27 @@ async fn an_ack_waits_until_the_peer_edit_it_builds_on_is_stored() {
     })
     .await;
 
-    // Build on it, and wait until node 0 has stored the new edit.
-    let before = local.transact().state_vector();
-    {
-        let mut txn = local.transact_mut();
-        text.insert(&mut txn, 9, "built-on-it");
+    // Build on it twice; node 0 stores both edits. Its persister handles a document's
+    // batches one after another, so once the second is stored, an ack for the first
+    // sent at its commit would already be on the socket.
+    for (at, s, rows) in [(9, "built-on-it", 1), (20, "!", 2)] {
+        let before = local.transact().state_vector();
+        text.insert(&mut local.transact_mut(), at, s);
+        let edit = local.transact().encode_state_as_update_v1(&before);
+        builder.send(protocol::encode_update(&edit)).await;
+        within("node 0 stores the edit", async {
+            while stored_rows(&nodes.db, &prompt).await < rows {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
     }
-    let edit = local.transact().encode_state_as_update_v1(&before);
-    builder.send(protocol::encode_update(&edit)).await;
-    within("node 0 stores the edit", async {
-        while stored_rows(&nodes.db, &prompt).await < 1 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
     assert_eq!(
         stored_rows(&nodes.db, &prompt).await,
-        1,
-        "only the new edit"
+        2,
+        "only the new edits"
     );
-    // A round trip on the same socket: an ack sent at the commit would come first.
+    // A round trip on the same socket: an ack already sent would come first.
     builder
         .send(protocol::encode_sync_step1(
             &local.transact().state_vector(),
@@ -674,13 +675,16 @@ async fn an_ack_waits_until_the_peer_edit_it_builds_on_is_stored() {
     })
     .await;
 
-    // The origin never confirms: once the update is overdue, node 0 stores it itself.
+    // The origin never confirms (its node holds the write): once the update is
+    // overdue, node 0 stores it itself, and both acks follow, in order.
     nodes.advance_and_sweep(TAKE_OVER_AFTER_MS).await;
-    within("the ack", async {
-        while builder.next_binary().await.expect("open") != protocol::ACK_FRAME {}
+    within("both acks", async {
+        for _ in 0..2 {
+            while builder.next_binary().await.expect("open") != protocol::ACK_FRAME {}
+        }
     })
     .await;
-    assert_eq!(stored_rows(&nodes.db, &prompt).await, 2);
+    assert_eq!(stored_rows(&nodes.db, &prompt).await, 3);
 
     // A node that hears no peer (another channel prefix) reads it all from the store.
     let isolated = nodes
@@ -695,5 +699,6 @@ async fn an_ack_waits_until_the_peer_edit_it_builds_on_is_stored() {
             None,
         )
         .await;
-    assert_eq!(body["content"], "unstored built-on-it");
+    assert_eq!(body["content"], "unstored built-on-it!");
+    // The slow node still holds its write; it is dropped with the test, not flushed.
 }

@@ -1,6 +1,9 @@
 //! A room's side of scale-out: applying and fanning out what other nodes'
 //! clients did, answering their sync questions, and telling them about ours.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use bytes::Bytes;
 use rocqet_crdt::ApplyError;
 use rocqet_crdt::protocol;
@@ -11,8 +14,14 @@ use yrs::{ReadTxn, StateVector, Transact};
 
 use super::{EMPTY_UPDATE, Room, decode_quietly};
 use crate::cluster::{DocMessage, NodeId};
-use crate::hub::persister::PersistItem;
-use crate::hub::presence;
+use crate::hub::peer_edits::TakenOver;
+use crate::hub::persister::{PersistItem, PersistProgress};
+use crate::hub::{HubContext, presence};
+use crate::ids::DocId;
+
+/// How long an answer to a peer's sync question waits for the peers' updates in
+/// it to be confirmed before storing them here; well inside the asker's catch-up wait.
+const ANSWER_CONFIRM_WAIT: Duration = Duration::from_millis(500);
 
 impl Room {
     /// Handles one message another node sent about this document.
@@ -63,21 +72,8 @@ impl Room {
     /// Stores peers' updates whose origin never confirmed them in time (or all of
     /// them when flushing), so no edit held here depends on one only memory holds.
     pub(super) fn take_over_unconfirmed(&mut self, all: bool) {
-        let now = self.ctx.clock.now_ms();
-        for taken in self.progress.peers.take_over(now, all) {
-            tracing::info!(doc = %self.id, origin = %taken.origin, seq = taken.seq, "storing a peer's unconfirmed update");
-            metrics::counter!("rocqet_cluster_updates_taken_over_total").increment(1);
-            self.rows_since_compact += 1;
-            self.enqueue(PersistItem {
-                doc_id: self.id,
-                data: Some(taken.update),
-                ack: None,
-                awaits: None,
-                published: None,
-                taken_over: Some((taken.origin, taken.seq)),
-                progress: self.progress.clone(),
-            });
-        }
+        let taken = self.progress.peers.take_over(self.ctx.clock.now_ms(), all);
+        self.rows_since_compact += store_on_behalf(&self.ctx, self.id, &self.progress, taken);
     }
 
     /// Tells the other nodes about an awareness change of this node's clients.
@@ -107,11 +103,22 @@ impl Room {
             .transact()
             .encode_state_as_update_v1(&sv);
         let awaited = self.progress.peers.awaited();
-        let (progress, doc) = (self.progress.clone(), self.id);
+        let (ctx, progress, doc) = (self.ctx.clone(), self.progress.clone(), self.id);
         tokio::spawn(async move {
             progress.wait_idle().await;
             if let Some(awaited) = awaited {
-                progress.peers.wait_for(&awaited).await;
+                // Normally confirmed within milliseconds. A silent origin (dead, or its
+                // confirmation lost) must not keep a loading peer past its catch-up
+                // window, so what is still unconfirmed by then is stored here.
+                let confirmed = progress.peers.wait_for(&awaited);
+                if tokio::time::timeout(ANSWER_CONFIRM_WAIT, confirmed)
+                    .await
+                    .is_err()
+                {
+                    let taken = progress.peers.take_over(ctx.clock.now_ms(), true);
+                    store_on_behalf(&ctx, doc, &progress, taken);
+                    progress.peers.wait_for(&awaited).await;
+                }
             }
             cluster.send_to(to, doc, DocMessage::Step2(Bytes::from(update)));
         });
@@ -163,4 +170,31 @@ impl Room {
             self.broadcast(frame, None);
         }
     }
+}
+
+/// Queues peers' updates for storage on their origins' behalf; how many.
+fn store_on_behalf(
+    ctx: &HubContext,
+    doc: DocId,
+    progress: &Arc<PersistProgress>,
+    taken: Vec<TakenOver>,
+) -> usize {
+    let count = taken.len();
+    for taken in taken {
+        tracing::info!(%doc, origin = %taken.origin, seq = taken.seq, "storing a peer's unconfirmed update");
+        metrics::counter!("rocqet_cluster_updates_taken_over_total").increment(1);
+        let item = PersistItem {
+            doc_id: doc,
+            data: Some(taken.update),
+            ack: None,
+            awaits: None,
+            published: None,
+            taken_over: Some((taken.origin, taken.seq)),
+            progress: progress.clone(),
+        };
+        if !ctx.persister.enqueue(item) {
+            tracing::error!(%doc, "persister stopped; a peer's update kept in memory only");
+        }
+    }
+    count
 }

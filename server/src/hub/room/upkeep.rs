@@ -123,6 +123,8 @@ impl Room {
     /// (all of it applied before the panic), closes every connection so clients
     /// reconnect to a fresh load, and leaves the hub without compacting.
     pub(super) async fn reload(&mut self) {
+        // The next room starts with no record of peers' unconfirmed updates.
+        self.take_over_unconfirmed(true);
         self.progress.wait_idle().await;
         for joined in self.members.values() {
             joined

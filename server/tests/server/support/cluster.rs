@@ -9,9 +9,21 @@ use serde_json::Value;
 use super::accounts::{self, Account};
 use super::db::TestDb;
 
-/// The machine's Redis; override with `ROCQET_TEST_REDIS_URL`.
+/// The machine's Redis (started if it is down); override with `ROCQET_TEST_REDIS_URL`.
 pub fn shared_redis_url() -> String {
-    std::env::var("ROCQET_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    let url = std::env::var("ROCQET_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    STARTED.call_once(|| {
+        let up = redis::Client::open(url.as_str())
+            .and_then(|client| client.get_connection())
+            .is_ok();
+        if !up {
+            let services = concat!(env!("CARGO_MANIFEST_DIR"), "/../.ci/services");
+            let _ = std::process::Command::new(services).status();
+        }
+    });
+    url
 }
 
 /// Nodes of one cluster; index them by position.
