@@ -10,7 +10,8 @@
 #           writer's node vs on another node (the cross-node extra latency);
 #   heavy   100 docs x 10 clients x 2 writers x 25/s: sustained deliveries and
 #           p99 on 1 node vs 3 nodes (throughput; the machine has 2 cores).
-# Results: load-tests/results/<date>/<time>-cluster-<load>-<n>node-r<rep>.json
+# Results: load-tests/results/<date>/<time>-cluster-<load>-<n>node-r<rep>.json, and
+# beside each a .cpu file: CPU seconds the nodes, PostgreSQL and Redis used in the run.
 #
 # Needs: cargo, PostgreSQL as postgres@127.0.0.1:5432 (createdb/dropdb) and Redis on
 # 127.0.0.1:6379 (REDIS_URL overrides).
@@ -69,6 +70,16 @@ start_nodes() {
   done
 }
 
+# CPU clock ticks (user + system) used so far by the given pids.
+ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
 # run LOAD NODES REP RATE
 run() {
   local load=$1 nodes=$2 rep=$3 rate=$4
@@ -77,9 +88,18 @@ run() {
   local extra=()
   if (( nodes > 1 )); then extra=(--nodes "$(IFS=,; echo "${URLS[*]:1}")"); fi
   log "$load on $nodes node(s) (rep $rep)"
+  local pg redis before_nodes before_pg before_redis
+  pg=$(pgrep -x postgres || true) redis=$(pgrep -x redis-server || true)
+  before_nodes=$(ticks "${PIDS[@]}") before_pg=$(ticks $pg) before_redis=$(ticks $redis)
   "$LOAD" fanout --target rocqet --url "${URLS[0]}" --docs 100 --clients 10 --writers 2 \
     --rate "$rate" --seconds "$RUN_SECONDS" --label "cluster-$load-${nodes}node" \
     ${extra[@]+"${extra[@]}"} >"$file"
+  pg=$(pgrep -x postgres || true)
+  local hz; hz=$(getconf CLK_TCK)
+  awk -v n="$(( $(ticks "${PIDS[@]}") - before_nodes ))" \
+      -v p="$(( $(ticks $pg) - before_pg ))" -v r="$(( $(ticks $redis) - before_redis ))" -v hz="$hz" \
+      'BEGIN { printf "nodes %.1f s, postgres %.1f s, redis %.1f s\n", n / hz, p / hz, r / hz }' \
+      >"${file%.json}.cpu"
   stop_nodes
 }
 
@@ -101,6 +121,11 @@ lat, split = r["latency"], r.get("latency_by_node") or {}
 row = f'{r["label"]:<22} p50 {lat.get("p50_ms")} p99 {lat.get("p99_ms")} ms; deliveries {r["deliveries_received"]}/{r["deliveries_expected"]}; server CPU {r.get("server_cpu_pct")}%'
 if split:
     row += f'; same-node p99 {split["same_node"].get("p99_ms")} cross-node p99 {split["cross_node"].get("p99_ms")} ms'
+cpu = sys.argv[1][:-len(".json")] + ".cpu"
+try:
+    row += "; CPU " + open(cpu).read().strip()
+except OSError:
+    pass
 print(row)
 PY
 done
