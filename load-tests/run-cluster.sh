@@ -8,7 +8,9 @@
 # Runs, alternating 1 and 3 nodes:
 #   spread  100 docs x 10 clients x 2 writers x 5/s: p99 for receivers on the
 #           writer's node vs on another node (the cross-node extra latency);
-#   heavy   100 docs x 10 clients x 2 writers x 25/s: sustained deliveries and
+#   heavy   100 docs x 10 clients x 2 writers x R/s for each R in HEAVY_RATES
+#           (default 25; e.g. HEAVY_RATES="25 50 100" to find where each saturates):
+#           sustained deliveries and
 #           p99 on 1 node vs 3 nodes (throughput; the machine has 2 cores).
 # Results: load-tests/results/<date>/<time>-cluster-<load>-<n>node-r<rep>.json, and
 # beside each a .cpu file: CPU seconds the nodes, PostgreSQL and Redis used in the run.
@@ -108,7 +110,11 @@ log "building release binaries"
 for rep in $(seq "$REPS"); do
   for nodes in $( (( rep % 2 )) && echo "1 3" || echo "3 1"); do
     [[ ${ONLY:-spread heavy} == *spread* ]] && run spread "$nodes" "$rep" 5
-    [[ ${ONLY:-spread heavy} == *heavy* ]] && run heavy "$nodes" "$rep" 25
+    if [[ ${ONLY:-spread heavy} == *heavy* ]]; then
+      for rate in ${HEAVY_RATES:-25}; do
+        if [[ $rate == 25 ]]; then run heavy "$nodes" "$rep" 25; else run "heavy$rate" "$nodes" "$rep" "$rate"; fi
+      done
+    fi
   done
 done
 
