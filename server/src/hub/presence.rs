@@ -47,6 +47,20 @@ pub fn stamp(update: &mut AwarenessUpdate, user: UserId, name: &str) {
     }
 }
 
+/// Every live awareness state that carries a stamped `user.id` and `user.name`:
+/// (client, user, name, state).
+pub fn stamped_states(
+    awareness: &Awareness,
+) -> impl Iterator<Item = (ClientID, UserId, String, Value)> + '_ {
+    awareness.iter().filter_map(|(client, state)| {
+        let state: Value = serde_json::from_str(state.data.as_deref()?).ok()?;
+        let user = state.get("user")?;
+        let id = UserId(uuid::Uuid::parse_str(user.get("id")?.as_str()?).ok()?);
+        let name = user.get("name")?.as_str()?.to_owned();
+        Some((client, id, name, state))
+    })
+}
+
 /// The JSON state of an awareness client, if it has one.
 pub fn state_of(awareness: &Awareness, client: ClientID) -> Option<Value> {
     awareness

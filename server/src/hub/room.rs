@@ -402,6 +402,8 @@ impl Room {
         }
     }
 
+    /// This node's connections, plus other nodes' clients as their awareness shows
+    /// them (stamped with user id and name by the node they are connected to).
     fn presence(&self) -> Vec<Present> {
         let mut present: Vec<Present> = self
             .members
@@ -416,6 +418,20 @@ impl Room {
                     .unwrap_or(serde_json::Value::Null),
             })
             .collect();
+        let local = |client: &ClientID| {
+            self.members
+                .values()
+                .any(|joined| joined.awareness_clients.contains(client))
+        };
+        present.extend(
+            presence::stamped_states(&self.awareness)
+                .filter(|(client, ..)| !local(client))
+                .map(|(_, user, name, state)| Present {
+                    user,
+                    name: Arc::from(name),
+                    state,
+                }),
+        );
         present.sort_by(|a, b| a.name.cmp(&b.name).then(a.user.cmp(&b.user)));
         present
     }

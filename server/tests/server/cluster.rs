@@ -185,6 +185,26 @@ async fn three_nodes_converge_on_text_fields_and_presence() {
     )
     .await
     .unwrap();
+    // So does the presence endpoint: node 2 lists a client connected to node 0.
+    let (status, present) = nodes
+        .call(
+            2,
+            None,
+            Method::GET,
+            &format!("/api/prompts/{prompt}/presence"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{present}");
+    let far_away: Vec<_> = present
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["state"]["user"]["color"] == "#0af")
+        .collect();
+    assert_eq!(far_away.len(), 1, "{present}");
+    assert_eq!(far_away[0]["user"]["id"], nodes.owner.user_id.as_str());
+    assert_eq!(far_away[0]["user"]["name"], "owner");
 
     let (status, ready) = nodes.call(1, None, Method::GET, "/readyz", None).await;
     assert_eq!((status, &ready["redis"]), (200, &json!("ok")), "{ready}");
