@@ -375,12 +375,27 @@ impl Hub {
         }
     }
 
-    /// After the cluster link came back: every loaded room asks its peers for what it missed.
+    /// After the cluster link came back: every loaded room asks its peers for what it
+    /// missed, and rooms of documents deleted meanwhile (whose notice was lost) close.
     pub async fn resync_all(&self) {
-        let handles = self.loaded_rooms();
-        for handle in handles {
+        let rooms: Vec<(DocId, RoomHandle)> = self
+            .ctx
+            .rooms
+            .iter()
+            .map(|e| (*e.key(), e.value().clone()))
+            .collect();
+        for (_, handle) in &rooms {
             let _ = handle.tx.send(RoomCommand::Resync).await;
         }
+        // Off the caller's loop: one query per room.
+        let hub = self.clone();
+        tokio::spawn(async move {
+            for (id, _) in rooms {
+                if matches!(hub.ctx.store.document(id).await, Err(StoreError::NotFound)) {
+                    hub.close_document(id).await;
+                }
+            }
+        });
     }
 
     /// Closes every open document of a deleted workspace with 4410.

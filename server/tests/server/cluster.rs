@@ -588,14 +588,18 @@ async fn a_version_is_cut_once_when_editors_leave_two_nodes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_removal_made_while_redis_is_down_reaches_sockets_once_it_returns() {
+async fn removals_made_while_redis_is_down_reach_sockets_once_it_returns() {
     let mut redis = PrivateRedis::start().await;
     let nodes = Nodes::start(2, &redis.url()).await;
     let prompt = nodes
         .create("prompts", json!({"title": "t", "content": "x"}))
         .await;
+    let doomed = nodes
+        .create("prompts", json!({"title": "doomed", "content": "y"}))
+        .await;
     let eve = nodes.member("eve", "editor").await;
     let eve_live = open(&nodes.ws_url(1, &prompt, &eve.token), None).await;
+    let owner_live = open(&nodes.ws_url(1, &doomed, &nodes.owner.token), None).await;
 
     redis.stop().await;
     for node in 0..2 {
@@ -612,11 +616,25 @@ async fn a_removal_made_while_redis_is_down_reaches_sockets_once_it_returns() {
         )
         .await;
     assert_eq!(status, 204);
+    // And a document deleted there.
+    let (status, _) = nodes
+        .call(
+            0,
+            None,
+            Method::DELETE,
+            &format!("/api/prompts/{doomed}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
     assert!(eve_live.closed().is_none(), "node 1 has not heard yet");
+    assert!(owner_live.closed().is_none(), "node 1 has not heard yet");
 
     redis.restart().await;
     let (code, _) = within("closed once Redis is back", eve_live.wait_closed()).await;
     assert_eq!(code, 4403);
+    let (code, _) = within("closed once Redis is back", owner_live.wait_closed()).await;
+    assert_eq!(code, 4410);
 }
 
 /// Updates cross nodes before they are stored. An edit made on another node on top
