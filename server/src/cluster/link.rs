@@ -3,6 +3,7 @@
 //! this node sends into one pipeline per round trip).
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -76,6 +77,7 @@ pub(super) async fn run(
             Ok((sink, stream, publisher)) => {
                 backoff = MIN_BACKOFF;
                 *cluster.inner.publisher.lock() = Some(publisher);
+                cluster.inner.overflowed.store(false, Ordering::Release);
                 metrics::gauge!("rocqet_cluster_up").set(1.0);
                 tracing::info!(node = %cluster.node(), "cluster link up");
                 was_up = true;
@@ -299,6 +301,10 @@ pub(super) async fn publish(cluster: Cluster, mut queue: mpsc::UnboundedReceiver
                 Err(_) => break,
             }
         }
+        cluster
+            .inner
+            .queued
+            .fetch_sub(batch.len(), Ordering::AcqRel);
         let connection = cluster.inner.publisher.lock().clone();
         let sent = batch.len() as u64;
         match connection {

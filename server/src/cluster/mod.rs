@@ -20,7 +20,7 @@ pub mod wire;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -39,6 +39,9 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(2);
 const SUBSCRIBE_WAIT: Duration = Duration::from_secs(1);
 /// Bound on any one request to Redis, so a Redis that stops answering counts as down.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most messages waiting to be published. Beyond it Redis is not keeping up: new
+/// messages are dropped and the link restarts, whose re-sync brings peers what they missed.
+const MAX_QUEUED: usize = 65_536;
 
 /// What can go wrong setting up the cluster link.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +73,10 @@ struct Inner {
     publisher: Mutex<Option<MultiplexedConnection>>,
     link: mpsc::UnboundedSender<link::Command>,
     outgoing: mpsc::UnboundedSender<(String, Bytes)>,
+    /// Messages in `outgoing` not yet taken by the publisher.
+    queued: AtomicUsize,
+    /// The queue overflowed and the link was told to restart; cleared once it is up.
+    overflowed: AtomicBool,
     /// The last sequence number given to an update this node published.
     last_seq: AtomicU64,
     /// Documents loading right now, collecting their peers' `Step2` answers.
@@ -117,6 +124,8 @@ impl Cluster {
                 publisher: Mutex::new(None),
                 link: link_tx,
                 outgoing: out_tx,
+                queued: AtomicUsize::new(0),
+                overflowed: AtomicBool::new(false),
                 last_seq: AtomicU64::new(0),
                 catching_up: Mutex::new(HashMap::new()),
             }),
@@ -198,6 +207,16 @@ impl Cluster {
     }
 
     fn send(&self, channel: String, body: Body) {
+        if self.inner.queued.fetch_add(1, Ordering::AcqRel) >= MAX_QUEUED {
+            self.inner.queued.fetch_sub(1, Ordering::AcqRel);
+            metrics::counter!("rocqet_cluster_messages_total", "direction" => "dropped")
+                .increment(1);
+            if !self.inner.overflowed.swap(true, Ordering::AcqRel) {
+                tracing::warn!("Redis is not keeping up; dropping messages and re-syncing");
+                let _ = self.inner.link.send(link::Command::Reconnect);
+            }
+            return;
+        }
         let bytes = wire::encode(self.inner.node, unix_ms(), &body);
         let _ = self.inner.outgoing.send((channel, bytes));
     }
@@ -271,4 +290,26 @@ fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing listens on port 1, and the link and publisher tasks only run when the
+    /// test yields, so the queue fills as a stalled Redis would leave it.
+    #[tokio::test]
+    async fn a_full_queue_drops_messages_and_restarts_the_link() {
+        let (cluster, _inbound) = Cluster::start("redis://127.0.0.1:1", "test").expect("url");
+        let doc = DocId(uuid::Uuid::new_v4());
+        for _ in 0..MAX_QUEUED {
+            cluster.publish(doc, DocMessage::Stored(1));
+        }
+        assert!(!cluster.inner.overflowed.load(Ordering::Acquire));
+        for _ in 0..10 {
+            cluster.publish(doc, DocMessage::Stored(1));
+        }
+        assert_eq!(cluster.inner.queued.load(Ordering::Acquire), MAX_QUEUED);
+        assert!(cluster.inner.overflowed.load(Ordering::Acquire));
+    }
 }
