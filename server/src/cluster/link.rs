@@ -35,8 +35,9 @@ pub(super) enum Command {
     /// Answered true once Redis confirmed, false when the link is down.
     Subscribe(DocId, oneshot::Sender<bool>),
     Unsubscribe(DocId),
-    /// The publisher lost Redis: drop the link and re-sync once it is back.
-    Reconnect,
+    /// Drop the link of this epoch and re-sync once it is back (the publisher lost
+    /// Redis, or its queue overflowed); stale requests about an older link are ignored.
+    Reconnect(u64),
 }
 
 /// What other nodes sent, for the hub.
@@ -76,7 +77,13 @@ pub(super) async fn run(
         match connect(&cluster, &subscribed).await {
             Ok((sink, stream, publisher)) => {
                 backoff = MIN_BACKOFF;
-                *cluster.inner.publisher.lock() = Some(publisher);
+                let epoch = {
+                    // Under the publisher's lock, so a connection and its epoch are read together.
+                    let mut current = cluster.inner.publisher.lock();
+                    let epoch = cluster.inner.link_epoch.fetch_add(1, Ordering::AcqRel) + 1;
+                    *current = Some(publisher);
+                    epoch
+                };
                 cluster.inner.overflowed.store(false, Ordering::Release);
                 metrics::gauge!("rocqet_cluster_up").set(1.0);
                 tracing::info!(node = %cluster.node(), "cluster link up");
@@ -86,6 +93,7 @@ pub(super) async fn run(
                 }
                 let ended = serve(
                     &cluster,
+                    epoch,
                     sink,
                     stream,
                     &mut commands,
@@ -157,6 +165,7 @@ async fn connect(
 /// Routes messages and subscription changes until the link drops.
 async fn serve(
     cluster: &Cluster,
+    epoch: u64,
     mut sink: PubSubSink,
     mut stream: PubSubStream,
     commands: &mut mpsc::UnboundedReceiver<Command>,
@@ -198,7 +207,8 @@ async fn serve(
                         return Ended::Lost;
                     }
                 }
-                Some(Command::Reconnect) => return Ended::Lost,
+                Some(Command::Reconnect(of)) if of == epoch => return Ended::Lost,
+                Some(Command::Reconnect(_)) => {}
             },
         }
     }
@@ -221,7 +231,7 @@ fn offline(command: Command, subscribed: &mut HashMap<DocId, usize>) {
         Command::Unsubscribe(doc) => {
             release(subscribed, doc);
         }
-        Command::Reconnect => {}
+        Command::Reconnect(_) => {}
     }
 }
 
@@ -305,7 +315,13 @@ pub(super) async fn publish(cluster: Cluster, mut queue: mpsc::UnboundedReceiver
             .inner
             .queued
             .fetch_sub(batch.len(), Ordering::AcqRel);
-        let connection = cluster.inner.publisher.lock().clone();
+        let (connection, epoch) = {
+            let current = cluster.inner.publisher.lock();
+            (
+                current.clone(),
+                cluster.inner.link_epoch.load(Ordering::Acquire),
+            )
+        };
         let sent = batch.len() as u64;
         match connection {
             None => {
@@ -334,7 +350,7 @@ pub(super) async fn publish(cluster: Cluster, mut queue: mpsc::UnboundedReceiver
                             || error.is_connection_dropped()
                             || error.is_timeout()
                         {
-                            let _ = cluster.inner.link.send(Command::Reconnect);
+                            let _ = cluster.inner.link.send(Command::Reconnect(epoch));
                         }
                     }
                 }

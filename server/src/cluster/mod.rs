@@ -77,6 +77,8 @@ struct Inner {
     queued: AtomicUsize,
     /// The queue overflowed and the link was told to restart; cleared once it is up.
     overflowed: AtomicBool,
+    /// Counts links made; a restart request names the link it is about.
+    link_epoch: AtomicU64,
     /// The last sequence number given to an update this node published.
     last_seq: AtomicU64,
     /// Documents loading right now, collecting their peers' `Step2` answers.
@@ -126,6 +128,7 @@ impl Cluster {
                 outgoing: out_tx,
                 queued: AtomicUsize::new(0),
                 overflowed: AtomicBool::new(false),
+                link_epoch: AtomicU64::new(0),
                 last_seq: AtomicU64::new(0),
                 catching_up: Mutex::new(HashMap::new()),
             }),
@@ -213,7 +216,8 @@ impl Cluster {
                 .increment(1);
             if !self.inner.overflowed.swap(true, Ordering::AcqRel) {
                 tracing::warn!("Redis is not keeping up; dropping messages and re-syncing");
-                let _ = self.inner.link.send(link::Command::Reconnect);
+                let epoch = self.inner.link_epoch.load(Ordering::Acquire);
+                let _ = self.inner.link.send(link::Command::Reconnect(epoch));
             }
             return;
         }

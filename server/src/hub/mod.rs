@@ -385,7 +385,15 @@ impl Hub {
             .map(|e| (*e.key(), e.value().clone()))
             .collect();
         for (_, handle) in &rooms {
-            let _ = handle.tx.send(RoomCommand::Resync).await;
+            // Never wait on one room's full mailbox: the caller also delivers confirmations.
+            if let Err(mpsc::error::TrySendError::Full(command)) =
+                handle.tx.try_send(RoomCommand::Resync)
+            {
+                let tx = handle.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(command).await;
+                });
+            }
         }
         // Off the caller's loop: one query per room.
         let hub = self.clone();

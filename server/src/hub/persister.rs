@@ -1,7 +1,7 @@
 //! The write-behind queue: group-commits updates to `doc_updates`, then acks them.
 //!
 //! Updates are sharded by document so one document never has more than one
-//! flush in flight and its acks stay in order; each shard gathers whatever
+//! flush in flight and its commits stay in order; each shard gathers whatever
 //! arrives within the batch window and writes it in one transaction. An
 //! update that fails to store is retried, never dropped: it is already live
 //! in its room, and its sender was not acked, so nothing acked is ever lost.
@@ -39,6 +39,10 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 #[derive(Debug, Default)]
 pub struct PersistProgress {
     inflight: AtomicU64,
+    /// Items ever queued, and ever finished: a document's items finish in queue order.
+    queued_total: AtomicU64,
+    finished_total: AtomicU64,
+    finished: Notify,
     through_seq: AtomicI64,
     /// Highest sequence number this node published for the document and has stored.
     published_through: AtomicU64,
@@ -71,6 +75,23 @@ impl PersistProgress {
     /// Highest published sequence number stored, what `Stored` last told peers (0: none).
     pub fn published_through(&self) -> u64 {
         self.published_through.load(Ordering::Acquire)
+    }
+
+    /// Items queued so far, the mark [`PersistProgress::wait_finished`] waits for.
+    pub fn queued_total(&self) -> u64 {
+        self.queued_total.load(Ordering::Acquire)
+    }
+
+    /// Resolves once the first `count` items ever queued are stored: unlike waiting
+    /// for idle, new writes queued meanwhile do not move the goal.
+    pub async fn wait_finished(&self, count: u64) {
+        loop {
+            let finished = self.finished.notified();
+            if self.finished_total.load(Ordering::Acquire) >= count {
+                return;
+            }
+            finished.await;
+        }
     }
 
     /// Resolves once nothing is in flight.
@@ -147,6 +168,7 @@ impl Persister {
     pub fn enqueue(&self, item: PersistItem) -> bool {
         let shard = (self.hasher.hash_one(item.doc_id) % self.shards.len() as u64) as usize;
         item.progress.inflight.fetch_add(1, Ordering::AcqRel);
+        item.progress.queued_total.fetch_add(1, Ordering::AcqRel);
         // The depth gauge is published per commit and on /metrics, not per update.
         self.depth.fetch_add(1, Ordering::Relaxed);
         match self.shards[shard].send(item) {
@@ -184,6 +206,8 @@ fn finish(progress: &PersistProgress, seq: Option<i64>) {
     if let Some(seq) = seq {
         progress.through_seq.fetch_max(seq, Ordering::AcqRel);
     }
+    progress.finished_total.fetch_add(1, Ordering::AcqRel);
+    progress.finished.notify_waiters();
     if progress.inflight.fetch_sub(1, Ordering::AcqRel) == 1 {
         progress.idle.notify_waiters();
     }
@@ -230,7 +254,8 @@ async fn gather(
 }
 
 /// Writes one batch, retrying until it is stored, then tells the other nodes which
-/// of their unconfirmed updates from this node are stored and releases its acks in order.
+/// of their unconfirmed updates from this node are stored and releases its acks
+/// (each connection's in order; `PeerEdits` holds those waiting for peers).
 async fn commit(store: &dyn Store, cluster: Option<&Cluster>, batch: &[PersistItem]) {
     let rows: Vec<PendingUpdate> = batch
         .iter()

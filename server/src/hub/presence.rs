@@ -61,6 +61,21 @@ pub fn stamped_states(
     })
 }
 
+/// Whether `client` has a live state stamped with a user other than `user`: a
+/// client of someone else (on another node), whose id nobody else may take over.
+/// The same user may (a client reconnecting to another node keeps its id).
+pub fn held_by_another_user(awareness: &Awareness, client: ClientID, user: UserId) -> bool {
+    state_of(awareness, client)
+        .and_then(|state| {
+            state
+                .get("user")?
+                .get("id")?
+                .as_str()
+                .map(|id| id != user.to_string())
+        })
+        .unwrap_or(false)
+}
+
 /// The JSON state of an awareness client, if it has one.
 pub fn state_of(awareness: &Awareness, client: ClientID) -> Option<Value> {
     awareness
@@ -136,6 +151,24 @@ mod tests {
 
     fn awareness_at(now: Arc<AtomicU64>) -> Awareness {
         Awareness::with_clock(yrs::Doc::new(), move || now.load(Ordering::SeqCst))
+    }
+
+    #[test]
+    fn a_client_id_is_held_by_the_user_its_state_is_stamped_with() {
+        let awareness = awareness_at(Arc::new(AtomicU64::new(1_000)));
+        let (alice, bob) = (UserId(uuid::Uuid::new_v4()), UserId(uuid::Uuid::new_v4()));
+        let mut claimed = update(7, 1, r#"{"cursor":1}"#);
+        stamp(&mut claimed, alice, "Alice");
+        let mut awareness = awareness;
+        awareness
+            .apply_update(claimed)
+            .expect("test input is valid");
+        assert!(held_by_another_user(&awareness, ClientID::new(7), bob));
+        assert!(!held_by_another_user(&awareness, ClientID::new(7), alice));
+        assert!(
+            !held_by_another_user(&awareness, ClientID::new(8), bob),
+            "no state"
+        );
     }
 
     #[test]

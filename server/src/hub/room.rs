@@ -488,12 +488,17 @@ impl Room {
                 self.client_update(conn, update, Some(frame.clone()), started);
             }
             Ok(Frame::Awareness(mut update)) => {
-                // A connection may only speak for awareness clients no other connection owns.
+                // A connection may only speak for awareness clients no other connection
+                // owns, here or (stamped with another user) on another node.
+                let Some(user) = self.members.get(&conn).map(|j| j.member.user) else {
+                    return;
+                };
                 update.clients.retain(|client, _| {
                     !self
                         .members
                         .iter()
                         .any(|(id, other)| *id != conn && other.awareness_clients.contains(client))
+                        && !presence::held_by_another_user(&self.awareness, *client, user)
                 });
                 let Some(joined) = self.members.get_mut(&conn) else {
                     return;

@@ -33,6 +33,7 @@ impl Room {
                     self.progress.peers.applied(from, seq, now, update);
                 }
             }
+            // The hub hands these to `PeerEdits` directly; kept for completeness.
             DocMessage::Stored(through) => self.progress.peers.confirm(from, through),
             DocMessage::Step2(update) => {
                 self.remote_update(update);
@@ -103,13 +104,17 @@ impl Room {
             .transact()
             .encode_state_as_update_v1(&sv);
         let awaited = self.progress.peers.awaited();
+        let queued = self.progress.queued_total();
         let (ctx, progress, doc) = (self.ctx.clone(), self.progress.clone(), self.id);
         tokio::spawn(async move {
-            progress.wait_idle().await;
+            // This node's own writes in the answer: one commit away, however busy the
+            // document keeps the queue.
+            progress.wait_finished(queued).await;
             if let Some(awaited) = awaited {
                 // Normally confirmed within milliseconds. A silent origin (dead, or its
                 // confirmation lost) must not keep a loading peer past its catch-up
-                // window, so what is still unconfirmed by then is stored here.
+                // window, so what is still unconfirmed by then is stored here (one
+                // more commit).
                 let confirmed = progress.peers.wait_for(&awaited);
                 if tokio::time::timeout(ANSWER_CONFIRM_WAIT, confirmed)
                     .await
