@@ -34,7 +34,7 @@ OUT="$HERE/results/$DAY"
 mkdir -p "$OUT"
 SCRATCH=$(mktemp -d)
 LOAD="$ROOT/target/release/rocqet-load"
-ROCQET="$ROOT/target/release/rocqet"
+ROCQET=${ROCQET:-$ROOT/target/release/rocqet}   # override to compare builds
 PIDS=() PGDB="" PORT=$BASE_PORT URLS=()
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
