@@ -189,6 +189,9 @@ pub async fn start(
     let auth = Auth::new(&secret, store.clone(), options.clock.clone(), throttle);
     let auth = Arc::new(auth);
     if let Some(inbound) = inbound {
+        if let Some(cluster) = &cluster {
+            cluster.deliver_to(&hub);
+        }
         tokio::spawn(cluster::inbound::serve(inbound, hub.clone(), auth.clone()));
     }
     let state = AppState {

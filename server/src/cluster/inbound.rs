@@ -1,5 +1,7 @@
-//! Acting on what other nodes sent: document messages go to the room, notices
-//! to the access cache and the sockets, a reconnect re-syncs every room.
+//! Acting on what other nodes sent: notices go to the access cache and the
+//! sockets, a reconnect re-syncs every room. Document messages go straight from
+//! the link to the rooms (`Cluster::deliver_to`); only those that arrive before
+//! the hub exists pass through here.
 
 use std::sync::Arc;
 

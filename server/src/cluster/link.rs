@@ -3,6 +3,7 @@
 //! this node sends into one pipeline per round trip).
 
 use std::collections::HashMap;
+use std::sync::Weak;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -295,7 +296,13 @@ fn route(cluster: &Cluster, payload: Bytes, inbound: &mpsc::UnboundedSender<Inbo
         },
         Body::Notice(notice) => Inbound::Notice(notice),
     };
-    let _ = inbound.send(next);
+    match (next, cluster.inner.hub.get().and_then(Weak::upgrade)) {
+        // Straight to the room: one task hop less on every cross-node delivery.
+        (Inbound::Doc { from, doc, message }, Some(hub)) => hub.remote(from, doc, message),
+        (next, _) => {
+            let _ = inbound.send(next);
+        }
+    }
 }
 
 /// Publishes what this node queues, one pipeline per round trip. While Redis is

@@ -19,8 +19,8 @@ pub mod notice;
 pub mod wire;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,6 +28,7 @@ use parking_lot::Mutex;
 use redis::aio::MultiplexedConnection;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::hub::{Hub, HubContext};
 use crate::ids::DocId;
 pub use link::Inbound;
 pub use notice::Notice;
@@ -79,6 +80,9 @@ struct Inner {
     overflowed: AtomicBool,
     /// Counts links made; a restart request names the link it is about.
     link_epoch: AtomicU64,
+    /// Where document messages go once the hub exists (before: the inbound queue);
+    /// weak, so the link does not keep the hub alive.
+    hub: OnceLock<Weak<HubContext>>,
     /// The last sequence number given to an update this node published.
     last_seq: AtomicU64,
     /// Documents loading right now, collecting their peers' `Step2` answers.
@@ -129,6 +133,7 @@ impl Cluster {
                 queued: AtomicUsize::new(0),
                 overflowed: AtomicBool::new(false),
                 link_epoch: AtomicU64::new(0),
+                hub: OnceLock::new(),
                 last_seq: AtomicU64::new(0),
                 catching_up: Mutex::new(HashMap::new()),
             }),
@@ -136,6 +141,11 @@ impl Cluster {
         tokio::spawn(link::run(cluster.clone(), link_rx, in_tx));
         tokio::spawn(link::publish(cluster.clone(), out_rx));
         Ok((cluster, in_rx))
+    }
+
+    /// Hands document messages from other nodes straight to `hub`'s rooms from now on.
+    pub fn deliver_to(&self, hub: &Hub) {
+        let _ = self.inner.hub.set(hub.rooms_weak());
     }
 
     /// This node's id, the tag on everything it publishes.

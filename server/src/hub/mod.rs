@@ -13,8 +13,8 @@ pub mod persister;
 mod presence;
 pub mod room;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -96,6 +96,29 @@ pub struct HubContext {
 }
 
 impl HubContext {
+    /// Hands another node's message to the document's room; never loads one for it
+    /// (a node that does not serve the document has nothing to update).
+    pub fn remote(&self, from: NodeId, doc: DocId, message: DocMessage) {
+        let Some(handle) = self.rooms.get(&doc).map(|h| h.clone()) else {
+            return;
+        };
+        if let DocMessage::Stored(through) = message {
+            handle.peers.confirm(from, through);
+            return;
+        }
+        // Never wait on one room's full mailbox: the caller serves every document.
+        // Updates commute, awareness carries clocks and `PeerEdits` orders by
+        // sequence number, so arriving late or out of order is fine.
+        match handle.tx.try_send(RoomCommand::Remote { from, message }) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(command)) => {
+                tokio::spawn(async move {
+                    let _ = handle.tx.send(command).await;
+                });
+            }
+        }
+    }
+
     /// Removes a room from the registry if it is still the given generation.
     fn forget_room(&self, id: DocId, generation: u64) {
         self.rooms
@@ -355,24 +378,12 @@ impl Hub {
     /// Hands another node's message to the document's room; never loads one for it
     /// (a node that does not serve the document has nothing to update).
     pub fn remote(&self, from: NodeId, doc: DocId, message: DocMessage) {
-        let Some(handle) = self.ctx.rooms.get(&doc).map(|h| h.clone()) else {
-            return;
-        };
-        if let DocMessage::Stored(through) = message {
-            handle.peers.confirm(from, through);
-            return;
-        }
-        // Never wait on one room's full mailbox: the caller serves every document.
-        // Updates commute, awareness carries clocks and `PeerEdits` orders by
-        // sequence number, so arriving late or out of order is fine.
-        match handle.tx.try_send(RoomCommand::Remote { from, message }) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(command)) => {
-                tokio::spawn(async move {
-                    let _ = handle.tx.send(command).await;
-                });
-            }
-        }
+        self.ctx.remote(from, doc, message);
+    }
+
+    /// The rooms, for the cluster link to deliver to without keeping the hub alive.
+    pub fn rooms_weak(&self) -> Weak<HubContext> {
+        Arc::downgrade(&self.ctx)
     }
 
     /// After the cluster link came back: every loaded room asks its peers for what it
