@@ -73,39 +73,37 @@ const KIND_STORED: u8 = 7;
 
 /// Encodes a message from `from`, sent at `sent_at_ms`.
 pub fn encode(from: NodeId, sent_at_ms: u64, body: &Body) -> Bytes {
-    let (kind, doc, payload): (u8, Option<DocId>, Bytes) = match body {
+    // (kind, document, a sequence number before the payload, payload)
+    let (kind, doc, seq, payload): (u8, Option<DocId>, Option<u64>, Bytes) = match body {
         Body::Doc(doc, message) => {
-            let (kind, bytes) = match message {
-                DocMessage::Update { seq, update } => {
-                    let mut bytes = BytesMut::with_capacity(8 + update.len());
-                    bytes.put_u64_le(*seq);
-                    bytes.put_slice(update);
-                    (KIND_UPDATE, bytes.freeze())
-                }
-                DocMessage::Stored(seq) => {
-                    (KIND_STORED, Bytes::copy_from_slice(&seq.to_le_bytes()))
-                }
-                DocMessage::Awareness(b) => (KIND_AWARENESS, b.clone()),
-                DocMessage::Hello(b) => (KIND_HELLO, b.clone()),
-                DocMessage::Step1(b) => (KIND_STEP1, b.clone()),
-                DocMessage::Step2(b) => (KIND_STEP2, b.clone()),
+            let (kind, seq, bytes) = match message {
+                DocMessage::Update { seq, update } => (KIND_UPDATE, Some(*seq), update.clone()),
+                DocMessage::Stored(seq) => (KIND_STORED, Some(*seq), Bytes::new()),
+                DocMessage::Awareness(b) => (KIND_AWARENESS, None, b.clone()),
+                DocMessage::Hello(b) => (KIND_HELLO, None, b.clone()),
+                DocMessage::Step1(b) => (KIND_STEP1, None, b.clone()),
+                DocMessage::Step2(b) => (KIND_STEP2, None, b.clone()),
             };
-            (kind, Some(*doc), bytes)
+            (kind, Some(*doc), seq, bytes)
         }
         // A notice is a handful of ids: JSON keeps it readable in `redis-cli monitor`.
         Body::Notice(notice) => (
             KIND_NOTICE,
             None,
+            None,
             Bytes::from(serde_json::to_vec(notice).unwrap_or_default()),
         ),
     };
-    let mut out = BytesMut::with_capacity(HEADER_LEN + 16 + payload.len());
+    let mut out = BytesMut::with_capacity(HEADER_LEN + 16 + 8 + payload.len());
     out.put_u8(FORMAT);
     out.put_u8(kind);
     out.put_slice(from.as_bytes());
     out.put_u64_le(sent_at_ms);
     if let Some(doc) = doc {
         out.put_slice(doc.0.as_bytes());
+    }
+    if let Some(seq) = seq {
+        out.put_u64_le(seq);
     }
     out.put_slice(&payload);
     out.freeze()

@@ -106,17 +106,9 @@ impl HubContext {
             handle.peers.confirm(from, through);
             return;
         }
-        // Never wait on one room's full mailbox: the caller serves every document.
         // Updates commute, awareness carries clocks and `PeerEdits` orders by
         // sequence number, so arriving late or out of order is fine.
-        match handle.tx.try_send(RoomCommand::Remote { from, message }) {
-            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(command)) => {
-                tokio::spawn(async move {
-                    let _ = handle.tx.send(command).await;
-                });
-            }
-        }
+        handle.send_now(RoomCommand::Remote { from, message });
     }
 
     /// Removes a room from the registry if it is still the given generation.
@@ -148,6 +140,17 @@ impl RoomHandle {
     /// Tells the room the connection is gone.
     pub async fn leave(&self, conn: ConnId) {
         let _ = self.tx.send(RoomCommand::Leave { conn }).await;
+    }
+
+    /// Hands the room a command without waiting: a full mailbox gets it from a task
+    /// of its own, so a caller serving every document is never held up by one room.
+    fn send_now(&self, command: RoomCommand) {
+        if let Err(mpsc::error::TrySendError::Full(command)) = self.tx.try_send(command) {
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let _ = tx.send(command).await;
+            });
+        }
     }
 }
 
@@ -396,15 +399,7 @@ impl Hub {
             .map(|e| (*e.key(), e.value().clone()))
             .collect();
         for (_, handle) in &rooms {
-            // Never wait on one room's full mailbox: the caller also delivers confirmations.
-            if let Err(mpsc::error::TrySendError::Full(command)) =
-                handle.tx.try_send(RoomCommand::Resync)
-            {
-                let tx = handle.tx.clone();
-                tokio::spawn(async move {
-                    let _ = tx.send(command).await;
-                });
-            }
+            handle.send_now(RoomCommand::Resync);
         }
         // Off the caller's loop: one query per room.
         let hub = self.clone();

@@ -162,7 +162,8 @@ impl PeerEdits {
     }
 
     /// Acks held right now.
-    pub fn held(&self) -> usize {
+    #[cfg(test)]
+    fn held(&self) -> usize {
         self.inner.lock().held.len()
     }
 
